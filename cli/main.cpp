@@ -1,0 +1,219 @@
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/build_command.h"
+#include "cli/exit_codes.h"
+#include "cli/graph_format.h"
+#include "cli/session.h"
+#include "core/interrupt.h"
+#include "core/process.h"
+#include "core/targets.h"
+#include "plugins/builtin.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+#ifndef KILN_VERSION
+#define KILN_VERSION "0.0.0"
+#endif
+
+namespace kiln {
+namespace {
+
+void printError(const std::string& text) {
+  std::fprintf(stderr, "kiln: error: %s\n", text.c_str());
+}
+
+int listTargets(Session& session) {
+  for (const auto& target : session.targets) {
+    std::string deps =
+        target.deps.empty() ? "" : "  deps: " + join(target.deps, ", ");
+    std::printf("%-24s %-10s %s:%s%s\n", target.name.c_str(),
+                target.plugin.c_str(), target.repo.c_str(),
+                target.dir.empty() ? "." : target.dir.c_str(), deps.c_str());
+  }
+  return kExitSuccess;
+}
+
+int listRepos(Session& session) {
+  for (const auto& [name, repo] : session.workspace.repos) {
+    std::string state = "not a git repository";
+    if (repo.git.isGit) {
+      state = (repo.git.branch.empty() ? "detached" : repo.git.branch) + " " +
+              repo.git.headCommit.substr(0, 12) +
+              (isDirty(repo.root) ? " (dirty)" : "");
+    }
+    std::printf("%-20s %s  %s\n", name.c_str(), repo.root.c_str(),
+                state.c_str());
+  }
+  return kExitSuccess;
+}
+
+int listPlugins(const PluginRegistry& plugins) {
+  for (const Plugin* plugin : plugins.all()) {
+    std::printf("%s (version %d): %s\n", plugin->name().c_str(),
+                plugin->version(), plugin->summary().c_str());
+    for (const auto& option : plugin->options()) {
+      std::string detail = optionTypeName(option.type);
+      if (option.required) {
+        detail += ", required";
+      } else if (!option.defaultValue.empty()) {
+        detail += ", default: " + option.defaultValue;
+      }
+      std::printf("  %-16s %s (%s)\n", option.name.c_str(),
+                  option.help.c_str(), detail.c_str());
+    }
+  }
+  return kExitSuccess;
+}
+
+BuildControl* gControl = nullptr;
+
+int run(int argc, char** argv) {
+  BuildControl control;
+  gControl = &control;
+  InterruptHandler interrupts([](int) {
+    if (!gControl->building) {
+      std::fputs("\nkiln: interrupted\n", stderr);
+      std::_Exit(kExitInterrupted);
+    }
+    gControl->interrupt();
+  });
+  becomeChildSubreaper();
+
+  PluginRegistry plugins;
+  registerBuiltinPlugins(plugins);
+
+  CLI::App app{"kiln builds the artifacts of several git repositories from "
+               "one pipeline file, with a content-addressed cache."};
+  app.set_version_flag("--version", std::string("kiln ") + KILN_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  GlobalOptions global;
+  std::string pipelinePath = "kiln.yaml";
+  std::string workspaceDir;
+  app.add_option("-p,--pipeline", pipelinePath,
+                 "pipeline file (default: kiln.yaml in this directory)");
+  app.add_option("--workspace", workspaceDir,
+                 "directory that repository paths are relative to; kiln's "
+                 "state goes in DIR/.kiln");
+  std::string output = "auto";
+  app.add_option("--output", output, "progress style: auto, tty or plain")
+      ->check(CLI::IsMember({"auto", "tty", "plain"}));
+
+  BuildOptions build;
+  auto* buildCommand = app.add_subcommand("build", "build targets");
+  buildCommand->add_option("targets", build.targets,
+                           "targets by name, glob ('auth*') or repository "
+                           "('front:*'); default: all");
+  buildCommand->add_option("-j,--jobs", build.jobs,
+                           "steps run at once (default: number of cores)")
+      ->check(CLI::PositiveNumber);
+  buildCommand->add_flag("-k,--keep-going", build.keepGoing,
+                         "after a failure, build everything that does not "
+                         "depend on it");
+  buildCommand->add_flag("-n,--dry-run", build.dryRun,
+                         "print the steps that would run, run nothing");
+  buildCommand->add_flag("--stats", build.stats,
+                         "print wall time, critical path and scheduling "
+                         "efficiency at the end");
+  double killGraceSeconds = 5;
+  buildCommand->add_option("--kill-grace", killGraceSeconds,
+                           "seconds between SIGTERM and SIGKILL when a step "
+                           "is stopped (default: 5)")
+      ->check(CLI::NonNegativeNumber);
+
+  auto* lsCommand = app.add_subcommand("ls", "list targets");
+  bool listRepositories = false;
+  lsCommand->add_flag("--repos", listRepositories,
+                      "list repositories with their branch, commit and "
+                      "whether the tree is dirty");
+
+  std::string graphFormat = "dot";
+  std::vector<std::string> graphTargets;
+  auto* graphCommand =
+      app.add_subcommand("graph", "print the build graph of targets");
+  graphCommand->add_option("--format", graphFormat, "dot, mermaid or json");
+  graphCommand->add_option("targets", graphTargets, "targets (default: all)");
+
+  app.add_subcommand("plugins", "list plugins and their options");
+  auto* helpCommand = app.add_subcommand("help", "show this help");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::Success& success) {
+    return app.exit(success);
+  } catch (const CLI::ParseError& error) {
+    printError(error.what());
+    std::fprintf(stderr, "  run 'kiln help' for usage\n");
+    return kExitUsage;
+  }
+
+  if (helpCommand->parsed()) {
+    std::cout << app.help();
+    return kExitSuccess;
+  }
+  if (app.got_subcommand("plugins")) {
+    return listPlugins(plugins);
+  }
+
+  global.pipeline = pipelinePath;
+  if (!workspaceDir.empty()) {
+    global.workspace = workspaceDir;
+  }
+  OutputMode mode = output == "tty"     ? OutputMode::kTty
+                    : output == "plain" ? OutputMode::kPlain
+                                        : detectOutputMode(stdout);
+  build.killGrace = std::chrono::milliseconds(
+      static_cast<long long>(killGraceSeconds * 1000));
+
+  Session session = loadSession(global, plugins);
+  if (buildCommand->parsed()) {
+    return runBuild(session, build, control, mode);
+  }
+  if (lsCommand->parsed()) {
+    return listRepositories ? listRepos(session) : listTargets(session);
+  }
+  if (graphCommand->parsed()) {
+    std::vector<bool> selected =
+        session.graph.closure(selectTargets(session.targets, graphTargets));
+    std::fputs(formatGraph(session.graph, selected, graphFormat).c_str(),
+               stdout);
+    return kExitSuccess;
+  }
+  return kExitUsage;
+}
+
+// Waits for orphaned grandchildren that were reparented to kiln.
+void reapOrphans() {
+  int status = 0;
+  while (::waitpid(-1, &status, WNOHANG) > 0) {
+  }
+}
+
+}  // namespace
+}  // namespace kiln
+
+int main(int argc, char** argv) {
+  int code = kiln::kExitStepFailed;
+  try {
+    code = kiln::run(argc, argv);
+  } catch (const kiln::UsageError& error) {
+    kiln::printError(error.render());
+    code = kiln::kExitUsage;
+  } catch (const std::exception& error) {
+    kiln::printError(error.what());
+    code = kiln::kExitStepFailed;
+  }
+  kiln::reapOrphans();
+  std::fflush(stdout);
+  return code;
+}

@@ -1,0 +1,212 @@
+#include "core/reporter.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+
+#include "util/strings.h"
+
+namespace kiln {
+
+OutputMode detectOutputMode(std::FILE* out) {
+  const char* term = std::getenv("TERM");
+  bool dumb = term == nullptr || std::string(term) == "dumb";
+  return ::isatty(::fileno(out)) && !dumb ? OutputMode::kTty
+                                          : OutputMode::kPlain;
+}
+
+std::string elide(const std::string& text, std::size_t width) {
+  if (text.size() <= width) {
+    return text;
+  }
+  if (width <= 3) {
+    return text.substr(0, width);
+  }
+  return text.substr(0, width - 3) + "...";
+}
+
+Reporter::Reporter(const BuildGraph& graph, OutputMode mode, std::FILE* out)
+    : graph_(graph), mode_(mode), out_(out) {}
+
+int Reporter::terminalWidth() const {
+  winsize size{};
+  if (::ioctl(::fileno(out_), TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    return size.ws_col;
+  }
+  return 80;
+}
+
+void Reporter::printLine(const std::string& text) {
+  if (statusShown_) {
+    std::fputs("\r\x1b[K", out_);
+    statusShown_ = false;
+  }
+  std::fputs(text.c_str(), out_);
+  std::fputc('\n', out_);
+}
+
+void Reporter::redrawStatus() {
+  if (mode_ != OutputMode::kTty) {
+    return;
+  }
+  std::vector<std::string> names;
+  for (std::size_t index : running_) {
+    names.push_back(graph_.step(index).id);
+  }
+  std::string line = "[" + std::to_string(finished_) + "/" +
+                     std::to_string(total_) + "] " +
+                     (names.empty() ? "waiting" : "building " +
+                                                      join(names, ", "));
+  std::fputs("\r\x1b[K", out_);
+  std::fputs(elide(line, static_cast<std::size_t>(terminalWidth()) - 1).c_str(),
+             out_);
+  std::fflush(out_);
+  statusShown_ = true;
+}
+
+void Reporter::buildStarted(std::size_t stepCount) {
+  std::lock_guard lock(mutex_);
+  total_ = stepCount;
+  redrawStatus();
+}
+
+void Reporter::stepStarted(std::size_t index) {
+  std::lock_guard lock(mutex_);
+  running_.push_back(index);
+  if (mode_ == OutputMode::kPlain) {
+    printLine("[" + std::to_string(finished_) + "/" + std::to_string(total_) +
+              "] start " + graph_.step(index).id);
+    std::fflush(out_);
+  } else {
+    redrawStatus();
+  }
+}
+
+void Reporter::stepFinished(std::size_t index, const StepOutcome& outcome) {
+  std::lock_guard lock(mutex_);
+  running_.erase(std::remove(running_.begin(), running_.end(), index),
+                 running_.end());
+  ++finished_;
+  const Step& step = graph_.step(index);
+  std::string progress =
+      "[" + std::to_string(finished_) + "/" + std::to_string(total_) + "] ";
+  switch (outcome.status) {
+    case StepStatus::kFailed:
+      printLine(progress + "FAILED " + step.id + ": " + outcome.detail);
+      break;
+    case StepStatus::kSkipped:
+      printLine(progress + "skipped " + step.id + ": " + outcome.detail);
+      break;
+    case StepStatus::kCancelled:
+      printLine(progress + "cancelled " + step.id);
+      break;
+    default:
+      if (mode_ == OutputMode::kPlain) {
+        printLine(progress + statusName(outcome.status) + " " + step.id +
+                  " (" + formatDuration(outcome.duration()) + ")");
+      }
+      break;
+  }
+  if (explain_ && !outcome.detail.empty() &&
+      outcome.status == StepStatus::kBuilt) {
+    printLine("  " + step.id + ": " + outcome.detail);
+  }
+  redrawStatus();
+  std::fflush(out_);
+}
+
+void Reporter::message(const std::string& text) {
+  std::lock_guard lock(mutex_);
+  printLine(text);
+  redrawStatus();
+  std::fflush(out_);
+}
+
+void Reporter::warning(const std::string& text) { message("warning: " + text); }
+
+void Reporter::finish() {
+  std::lock_guard lock(mutex_);
+  if (statusShown_) {
+    std::fputs("\r\x1b[K", out_);
+    statusShown_ = false;
+  }
+  std::fflush(out_);
+}
+
+namespace {
+
+// Orders statuses from best to worst, so a target shows its worst step.
+int severity(StepStatus status) {
+  switch (status) {
+    case StepStatus::kUpToDate: return 0;
+    case StepStatus::kRestored: return 1;
+    case StepStatus::kBuilt: return 2;
+    case StepStatus::kNotRun: return 3;
+    case StepStatus::kSkipped: return 4;
+    case StepStatus::kCancelled: return 5;
+    case StepStatus::kDepFailed: return 6;
+    case StepStatus::kFailed: return 7;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void Reporter::printSummary(const std::vector<StepOutcome>& outcomes,
+                            const std::vector<std::string>& targets) {
+  std::lock_guard lock(mutex_);
+  struct Row {
+    StepStatus status = StepStatus::kUpToDate;
+    int built = 0;
+    int cached = 0;
+    std::chrono::milliseconds duration{0};
+    std::uint64_t bytes = 0;
+  };
+  std::map<std::string, Row> rows;
+  for (const auto& target : targets) {
+    Row& row = rows[target];
+    for (std::size_t index : graph_.stepsOfTarget(target)) {
+      const StepOutcome& outcome = outcomes[index];
+      if (severity(outcome.status) > severity(row.status)) {
+        row.status = outcome.status;
+      }
+      if (outcome.status == StepStatus::kBuilt) {
+        ++row.built;
+      } else if (outcome.status == StepStatus::kRestored ||
+                 outcome.status == StepStatus::kUpToDate) {
+        ++row.cached;
+      }
+      row.duration += outcome.duration();
+      if (graph_.step(index).target == target) {
+        row.bytes += outcome.outputBytes;
+      }
+    }
+  }
+  std::size_t width = 6;
+  for (const auto& target : targets) {
+    width = std::max(width, target.size());
+  }
+  auto pad = [](std::string text, std::size_t size) {
+    if (text.size() < size) {
+      text.append(size - text.size(), ' ');
+    }
+    return text;
+  };
+  printLine(pad("TARGET", width) + "  " + pad("STATUS", 11) + "  " +
+            pad("STEPS", 16) + "  " + pad("TIME", 8) + "  SIZE");
+  for (const auto& target : targets) {
+    const Row& row = rows[target];
+    std::string steps = std::to_string(row.built) + " built, " +
+                        std::to_string(row.cached) + " cached";
+    printLine(pad(target, width) + "  " + pad(statusName(row.status), 11) +
+              "  " + pad(steps, 16) + "  " +
+              pad(formatDuration(row.duration), 8) + "  " +
+              (row.bytes > 0 ? formatBytes(row.bytes) : "-"));
+  }
+  std::fflush(out_);
+}
+
+}  // namespace kiln

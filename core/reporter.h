@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/graph.h"
+#include "core/scheduler.h"
+
+namespace kiln {
+
+/// How progress is shown.
+enum class OutputMode {
+  kTty,    // one status line, redrawn in place
+  kPlain,  // one line per step start and finish
+};
+
+/// Shows build progress on a terminal or in a log, and the summary at the
+/// end. Observes the scheduler; never drives it.
+class Reporter : public BuildObserver {
+ public:
+  Reporter(const BuildGraph& graph, OutputMode mode, std::FILE* out);
+
+  void buildStarted(std::size_t stepCount) override;
+  void stepStarted(std::size_t index) override;
+  void stepFinished(std::size_t index, const StepOutcome& outcome) override;
+
+  /// Prints a line above the status line.
+  void message(const std::string& text);
+  void warning(const std::string& text);
+
+  /// Prints the table of targets: status, built or cached, duration and
+  /// output size, then one line of totals.
+  void printSummary(const std::vector<StepOutcome>& outcomes,
+                    const std::vector<std::string>& targets);
+
+  /// Clears the status line, if any.
+  void finish();
+
+  /// Shows each step's action-key explanation in --explain mode.
+  void setExplain(bool explain) { explain_ = explain; }
+
+ private:
+  void printLine(const std::string& text);
+  void redrawStatus();
+  int terminalWidth() const;
+
+  const BuildGraph& graph_;
+  OutputMode mode_;
+  std::FILE* out_;
+  std::mutex mutex_;
+  std::size_t total_ = 0;
+  std::size_t finished_ = 0;
+  std::vector<std::size_t> running_;
+  bool statusShown_ = false;
+  bool explain_ = false;
+};
+
+/// Picks the terminal mode when `out` is a terminal and TERM is not "dumb".
+OutputMode detectOutputMode(std::FILE* out);
+
+/// Shortens text to `width` columns, ending it with "..." when cut.
+std::string elide(const std::string& text, std::size_t width);
+
+}  // namespace kiln

@@ -1,0 +1,103 @@
+#include "util/sha256.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <stdexcept>
+#include <system_error>
+
+namespace kiln {
+
+std::string Digest::hex() const {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string text(64, '0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    text[2 * i] = kDigits[bytes[i] >> 4];
+    text[2 * i + 1] = kDigits[bytes[i] & 0xf];
+  }
+  return text;
+}
+
+static int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool Digest::parse(std::string_view hex, Digest* out) {
+  if (hex.size() != 64) {
+    return false;
+  }
+  for (std::size_t i = 0; i < 32; ++i) {
+    int high = hexValue(hex[2 * i]);
+    int low = hexValue(hex[2 * i + 1]);
+    if (high < 0 || low < 0) {
+      return false;
+    }
+    out->bytes[i] = static_cast<std::uint8_t>(high * 16 + low);
+  }
+  return true;
+}
+
+Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
+  auto* context = static_cast<EVP_MD_CTX*>(context_);
+  if (context == nullptr ||
+      EVP_DigestInit_ex(context, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL could not start a SHA-256 digest");
+  }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_)); }
+
+void Sha256::update(const void* data, std::size_t size) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context_), data, size);
+}
+
+Digest Sha256::finish() {
+  Digest digest;
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), digest.bytes.data(),
+                     &size);
+  return digest;
+}
+
+Digest sha256(std::string_view data) {
+  Sha256 hasher;
+  hasher.update(data);
+  return hasher.finish();
+}
+
+Digest sha256File(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot read " + path.string());
+  }
+  Sha256 hasher;
+  constexpr std::size_t kChunk = 256 * 1024;
+  auto buffer = std::make_unique<char[]>(kChunk);
+  while (true) {
+    ssize_t count = ::read(fd, buffer.get(), kChunk);
+    if (count < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      int error = errno;
+      ::close(fd);
+      throw std::system_error(error, std::generic_category(),
+                              "cannot read " + path.string());
+    }
+    if (count == 0) {
+      break;
+    }
+    hasher.update(buffer.get(), static_cast<std::size_t>(count));
+  }
+  ::close(fd);
+  return hasher.finish();
+}
+
+}  // namespace kiln
