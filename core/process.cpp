@@ -7,12 +7,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+// Boost.Process 1.74 enables its vfork launcher only for old
+// _POSIX_C_SOURCE levels; glibc has vfork at every level.
+#define BOOST_POSIX_HAS_VFORK 1
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
 #include <boost/process/env.hpp>
 #include <boost/process/exe.hpp>
 #include <boost/process/extend.hpp>
 #include <boost/process/io.hpp>
+#include <boost/process/posix.hpp>
 #include <boost/process/start_dir.hpp>
 #include <cerrno>
 #include <cstring>
@@ -186,6 +190,10 @@ ProcessResult runProcess(const ProcessSpec& spec, ProcessGroups& groups,
         bp::start_dir = spec.workingDir.string(),
         (bp::std_out & bp::std_err) > spec.logFile.string(),
         bp::std_in < bp::null,
+        // vfork shares the parent's memory until exec, so starting a step
+        // costs the same however large kiln's heap is; the setup below
+        // only makes system calls, which is safe in a vfork child.
+        bp::posix::use_vfork,
         bp::extend::on_exec_setup = [](auto&) {
           // A new group, so signals reach the whole tree of the step; and
           // the signal mask kiln's threads block must not be inherited.
