@@ -11,7 +11,7 @@ packages=(
   libfmt-dev libspdlog-dev libzstd-dev libcli11-dev nlohmann-json3-dev
   libssl-dev libarchive-dev libcurl4-openssl-dev catch2
   # tests and benchmarks: real servers and image tools
-  zstd curl nginx docker-registry skopeo umoci podman hyperfine
+  zstd curl nginx docker-registry skopeo umoci podman runc hyperfine binutils
   apache2-utils python3
 )
 
