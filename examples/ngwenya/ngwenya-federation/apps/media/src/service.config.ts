@@ -1,0 +1,5 @@
+/** Service name reported by GET /health and used in log and error messages. */
+export const SERVICE_NAME = 'media';
+
+/** Port used when the PORT environment variable is unset or empty. */
+export const DEFAULT_PORT = 3016;
