@@ -1,11 +1,14 @@
 #include "cli/build_command.h"
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "cli/exit_codes.h"
 #include "core/executor.h"
+#include "core/plan.h"
 #include "core/targets.h"
 #include "core/workspace_lock.h"
+#include "util/atomic_file.h"
 #include "util/strings.h"
 
 namespace kiln {
@@ -25,7 +28,27 @@ int defaultJobs() {
   return cores == 0 ? 1 : static_cast<int>(cores);
 }
 
-void printDryRun(const BuildGraph& graph, const std::vector<bool>& selected) {
+// kiln's state directory must not show up in `git status` of a repository
+// that contains it.
+void prepareStateDir(const std::filesystem::path& stateDir) {
+  std::filesystem::create_directories(stateDir);
+  std::filesystem::path ignore = stateDir / ".gitignore";
+  if (!std::filesystem::exists(ignore)) {
+    writeFileAtomic(ignore, "*\n");
+  }
+}
+
+std::unique_ptr<BuildContext> makeContext(const Session& session,
+                                          bool noCache) {
+  std::unique_ptr<LocalStore> store;
+  if (!noCache) {
+    store = std::make_unique<LocalStore>(LocalStore::defaultDir());
+  }
+  return std::make_unique<BuildContext>(session.workspace.stateDir,
+                                        std::move(store), CachePolicy{});
+}
+
+void printPlain(const BuildGraph& graph, const std::vector<bool>& selected) {
   for (std::size_t index : graph.topologicalOrder()) {
     if (!selected[index]) {
       continue;
@@ -38,6 +61,37 @@ void printDryRun(const BuildGraph& graph, const std::vector<bool>& selected) {
   }
 }
 
+void printPlanJson(const BuildGraph& graph, const std::vector<bool>& selected,
+                   const std::vector<PlannedStep>& plan) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (std::size_t index : graph.topologicalOrder()) {
+    if (!selected[index]) {
+      continue;
+    }
+    const PlannedStep& planned = plan[index];
+    steps.push_back({{"id", graph.step(index).id},
+                     {"targets", graph.step(index).targets},
+                     {"key", planned.key},
+                     {"action", plannedActionName(planned.action)},
+                     {"hit", planned.action == PlannedStep::Action::kHit ||
+                                 planned.action ==
+                                     PlannedStep::Action::kUpToDate},
+                     {"reasons", planned.reasons}});
+  }
+  std::printf("%s\n", nlohmann::json{{"steps", steps}}.dump(2).c_str());
+}
+
+std::vector<double> lastDurations(const BuildGraph& graph,
+                                  BuildRecord& record) {
+  std::vector<double> weights(graph.size(), 1.0);
+  for (std::size_t i = 0; i < graph.size(); ++i) {
+    if (auto prior = record.find(graph.step(i).id)) {
+      weights[i] = std::max<double>(1.0, static_cast<double>(prior->durationMs));
+    }
+  }
+  return weights;
+}
+
 }  // namespace
 
 int runBuild(Session& session, const BuildOptions& options,
@@ -46,31 +100,47 @@ int runBuild(Session& session, const BuildOptions& options,
       selectTargets(session.targets, options.targets);
   const BuildGraph& graph = session.graph;
   std::vector<bool> selected = graph.closure(targets);
+  if (options.dryRun && !options.json) {
+    printPlain(graph, selected);
+    return kExitSuccess;
+  }
+  prepareStateDir(session.workspace.stateDir);
   if (options.dryRun) {
-    printDryRun(graph, selected);
+    std::unique_ptr<BuildContext> context = makeContext(session, options.noCache);
+    printPlanJson(graph, selected, planBuild(graph, selected, *context));
     return kExitSuccess;
   }
 
   Reporter reporter(graph, mode, stdout);
+  reporter.setExplain(options.explain);
   for (const auto& warning : session.workspace.warnings) {
     reporter.warning(warning);
   }
   WorkspaceLock lock(session.workspace.stateDir,
                      [&](const std::string& text) { reporter.message(text); });
+  std::unique_ptr<BuildContext> context = makeContext(session, options.noCache);
 
   control.killGrace = options.killGrace;
   ExecutorOptions executorOptions;
   executorOptions.logDir = session.workspace.logDir();
   executorOptions.killGrace = options.killGrace;
-  Executor executor(graph, executorOptions, control.groups,
+  executorOptions.explain = options.explain;
+  if (!options.force.empty()) {
+    for (const auto& target : selectTargets(session.targets, options.force)) {
+      for (std::size_t index : graph.stepsOfTarget(target)) {
+        executorOptions.forced.insert(graph.step(index).id);
+      }
+    }
+  }
+  Executor executor(graph, executorOptions, *context, control.groups,
                     control.interrupted);
 
-  std::vector<double> weights(graph.size(), 1.0);
   SchedulerOptions schedulerOptions;
   schedulerOptions.jobs = options.jobs > 0 ? options.jobs : defaultJobs();
   schedulerOptions.keepGoing = options.keepGoing;
-  Scheduler scheduler(graph, selected, graph.criticalPath(weights), executor,
-                      reporter, schedulerOptions);
+  Scheduler scheduler(graph, selected,
+                      graph.criticalPath(lastDurations(graph, context->record())),
+                      executor, reporter, schedulerOptions);
   control.scheduler = &scheduler;
   control.building = true;
   if (control.interrupted) {
@@ -79,11 +149,12 @@ int runBuild(Session& session, const BuildOptions& options,
   scheduler.run();
   control.scheduler = nullptr;
   control.building = false;
+  context->save();
   reporter.finish();
 
   reporter.printSummary(scheduler.outcomes(), targets);
-  BuildStats stats = scheduler.stats();
   if (options.stats) {
+    BuildStats stats = scheduler.stats();
     char line[256];
     std::snprintf(line, sizeof line,
                   "stats: wall %s, critical path %s, step time %s on %d "
@@ -99,18 +170,48 @@ int runBuild(Session& session, const BuildOptions& options,
     reporter.message("kiln: interrupted");
     return kExitInterrupted;
   }
-  bool failed = false;
   for (std::size_t i = 0; i < graph.size(); ++i) {
     StepStatus status = scheduler.outcomes()[i].status;
     if (selected[i] && (status == StepStatus::kFailed ||
                         status == StepStatus::kDepFailed ||
                         status == StepStatus::kNotRun)) {
-      failed = true;
+      reporter.message("kiln: build failed");
+      return kExitStepFailed;
     }
   }
-  if (failed) {
-    reporter.message("kiln: build failed");
-    return kExitStepFailed;
+  return kExitSuccess;
+}
+
+int runWhy(Session& session, const std::vector<std::string>& selectors) {
+  std::vector<std::string> targets = selectTargets(session.targets, selectors);
+  const BuildGraph& graph = session.graph;
+  std::vector<bool> selected = graph.closure(targets);
+  prepareStateDir(session.workspace.stateDir);
+  std::unique_ptr<BuildContext> context = makeContext(session, false);
+  std::vector<PlannedStep> plan = planBuild(graph, selected, *context);
+  for (std::size_t index : graph.topologicalOrder()) {
+    if (!selected[index]) {
+      continue;
+    }
+    const PlannedStep& planned = plan[index];
+    std::string id = graph.step(index).id;
+    switch (planned.action) {
+      case PlannedStep::Action::kUpToDate:
+        std::printf("%s: up to date\n", id.c_str());
+        break;
+      case PlannedStep::Action::kHit:
+        std::printf("%s: will be restored from the cache\n", id.c_str());
+        break;
+      default:
+        std::printf("%s: will %s\n", id.c_str(),
+                    planned.action == PlannedStep::Action::kSkipped
+                        ? "be skipped"
+                        : "run");
+        for (const auto& reason : planned.reasons) {
+          std::printf("  %s\n", reason.c_str());
+        }
+        break;
+    }
   }
   return kExitSuccess;
 }

@@ -17,7 +17,11 @@ struct BuildOptions {
   int jobs = 0;                      // 0: the number of cores
   bool keepGoing = false;
   bool dryRun = false;
+  bool json = false;      // with dryRun: print the plan as JSON
   bool stats = false;
+  bool noCache = false;   // neither read nor write the cache
+  bool explain = false;   // say why each step ran
+  std::vector<std::string> force;  // targets to rerun
   std::chrono::milliseconds killGrace{5000};
 };
 
@@ -37,5 +41,9 @@ struct BuildControl {
 /// Runs `kiln build`; returns the exit status.
 int runBuild(Session& session, const BuildOptions& options,
              BuildControl& control, OutputMode mode);
+
+/// Runs `kiln why TARGET...`: prints, for each step that would run, what
+/// changed since the last build.
+int runWhy(Session& session, const std::vector<std::string>& targets);
 
 }  // namespace kiln

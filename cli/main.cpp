@@ -8,6 +8,7 @@
 #include "cli/build_command.h"
 #include "cli/exit_codes.h"
 #include "cli/graph_format.h"
+#include "cli/maintenance_commands.h"
 #include "cli/session.h"
 #include "core/interrupt.h"
 #include "core/process.h"
@@ -118,6 +119,17 @@ int run(int argc, char** argv) {
                          "depend on it");
   buildCommand->add_flag("-n,--dry-run", build.dryRun,
                          "print the steps that would run, run nothing");
+  buildCommand->add_flag("--json", build.json,
+                         "with --dry-run: print each step's action key and "
+                         "whether it would hit, as JSON");
+  buildCommand->add_flag("--no-cache", build.noCache,
+                         "neither read nor write the cache; steps whose "
+                         "outputs are up to date still do not run");
+  buildCommand->add_option("--force", build.force,
+                           "rerun the steps of these targets and overwrite "
+                           "their cache entries (repeatable)");
+  buildCommand->add_flag("--explain", build.explain,
+                         "say what changed for each step that runs");
   buildCommand->add_flag("--stats", build.stats,
                          "print wall time, critical path and scheduling "
                          "efficiency at the end");
@@ -141,6 +153,31 @@ int run(int argc, char** argv) {
   graphCommand->add_option("targets", graphTargets, "targets (default: all)");
 
   app.add_subcommand("plugins", "list plugins and their options");
+
+  std::vector<std::string> whyTargets;
+  auto* whyCommand = app.add_subcommand(
+      "why", "say which steps of targets would run, and what changed");
+  whyCommand->add_option("targets", whyTargets, "targets")->required();
+
+  std::vector<std::string> cleanTargets;
+  auto* cleanCommand = app.add_subcommand(
+      "clean", "remove targets' outputs and kiln's state in the workspace");
+  cleanCommand->add_option("targets", cleanTargets, "targets (default: all)");
+
+  auto* cacheCommand = app.add_subcommand("cache", "inspect the local cache");
+  cacheCommand->require_subcommand(1);
+  auto* statsCommand =
+      cacheCommand->add_subcommand("stats", "entries, size, hits and misses");
+  auto* verifyCommand = cacheCommand->add_subcommand(
+      "verify", "check every blob against its digest");
+  std::optional<std::string> gcMaxSize;
+  std::optional<std::string> gcMaxAge;
+  auto* gcCommand = cacheCommand->add_subcommand(
+      "gc", "evict least recently used entries");
+  gcCommand->add_option("--max-size", gcMaxSize,
+                        "keep at most this much, such as 10G (K, M, G, T)");
+  gcCommand->add_option("--max-age", gcMaxAge,
+                        "remove entries unused for longer, such as 30d");
   auto* helpCommand = app.add_subcommand("help", "show this help");
 
   try {
@@ -164,6 +201,15 @@ int run(int argc, char** argv) {
   if (app.got_subcommand("plugins")) {
     return listPlugins(plugins);
   }
+  if (statsCommand->parsed()) {
+    return runCacheStats();
+  }
+  if (verifyCommand->parsed()) {
+    return runCacheVerify();
+  }
+  if (gcCommand->parsed()) {
+    return runCacheGc(gcMaxSize, gcMaxAge);
+  }
 
   global.pipeline = pipelinePath;
   if (!workspaceDir.empty()) {
@@ -178,6 +224,12 @@ int run(int argc, char** argv) {
   Session session = loadSession(global, plugins);
   if (buildCommand->parsed()) {
     return runBuild(session, build, control, mode);
+  }
+  if (whyCommand->parsed()) {
+    return runWhy(session, whyTargets);
+  }
+  if (cleanCommand->parsed()) {
+    return runClean(session, cleanTargets);
   }
   if (lsCommand->parsed()) {
     return listRepositories ? listRepos(session) : listTargets(session);

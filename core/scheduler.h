@@ -38,6 +38,9 @@ struct StepOutcome {
   std::string actionKey;
   /// "local" or "remote" for a cache hit.
   std::string cacheSource;
+  /// A warning to show even when the step succeeded, such as a cache entry
+  /// that was rejected.
+  std::string note;
   /// Total bytes of the outputs, when known.
   std::uint64_t outputBytes = 0;
   /// Filled in by the scheduler: time from the build's start.
