@@ -110,6 +110,9 @@ void Reporter::stepFinished(std::size_t index, const StepOutcome& outcome) {
       }
       break;
   }
+  if (!outcome.note.empty()) {
+    printLine("warning: " + outcome.note);
+  }
   if (explain_ && !outcome.detail.empty() &&
       outcome.status == StepStatus::kBuilt) {
     printLine("  " + step.id + ": " + outcome.detail);
