@@ -93,8 +93,9 @@ std::string compressBytes(std::string_view data) {
   ZSTD_CCtx_setParameter(context.get(), ZSTD_c_compressionLevel,
                          kBlobCompressionLevel);
   ZSTD_CCtx_setParameter(context.get(), ZSTD_c_checksumFlag, 1);
-  std::size_t size = ZSTD_compress2(context.get(), compressed.data(),
-                                    compressed.size(), data.data(), data.size());
+  std::size_t size =
+      ZSTD_compress2(context.get(), compressed.data(), compressed.size(),
+                     data.data(), data.size());
   if (ZSTD_isError(size)) {
     throw std::runtime_error(std::string("zstd compression failed: ") +
                              ZSTD_getErrorName(size));

@@ -42,7 +42,9 @@ class FileDescriptor {
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-std::string shard(const std::string& hex) { return hex.substr(0, 2); }
+std::string shard(const std::string& hex) {
+  return hex.substr(0, 2);
+}
 
 }  // namespace
 
@@ -192,8 +194,8 @@ void LocalStore::removeAction(const std::string& key) {
 void LocalStore::addCounts(std::uint64_t hits, std::uint64_t misses,
                            std::uint64_t stores) {
   fs::path path = root_ / "stats.json";
-  FileDescriptor lock(
-      ::open((root_ / "stats.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  FileDescriptor lock(::open((root_ / "stats.lock").c_str(),
+                             O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (lock.get() < 0 || ::flock(lock.get(), LOCK_EX) != 0) {
     return;  // counts are informational; never fail a build for them
   }

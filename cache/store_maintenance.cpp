@@ -134,8 +134,10 @@ VerifyReport LocalStore::verify() const {
       Digest digest;
       Digest::parse(hex, &digest);
       if (!hasBlob(digest)) {
-        report.problems.push_back("entry " + entry.name + " refers to missing "
-                                  "blob " + hex);
+        report.problems.push_back("entry " + entry.name +
+                                  " refers to missing "
+                                  "blob " +
+                                  hex);
       }
     }
   }

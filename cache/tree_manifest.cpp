@@ -10,9 +10,12 @@ namespace kiln {
 
 std::string entryTypeName(EntryType type) {
   switch (type) {
-    case EntryType::kFile: return "file";
-    case EntryType::kDirectory: return "dir";
-    case EntryType::kSymlink: return "symlink";
+    case EntryType::kFile:
+      return "file";
+    case EntryType::kDirectory:
+      return "dir";
+    case EntryType::kSymlink:
+      return "symlink";
   }
   return "unknown";
 }
@@ -22,22 +25,21 @@ std::string TreeManifest::serialize() const {
   for (const auto& entry : entries) {
     sorted.push_back(&entry);
   }
-  std::sort(sorted.begin(), sorted.end(),
-            [](const TreeEntry* a, const TreeEntry* b) {
-              return a->path < b->path;
-            });
+  std::sort(
+      sorted.begin(), sorted.end(),
+      [](const TreeEntry* a, const TreeEntry* b) { return a->path < b->path; });
   std::string text = "{\"entries\":[";
   bool first = true;
   for (const TreeEntry* entry : sorted) {
     text += first ? "" : ",";
     first = false;
-    text += "{\"path\":" + nlohmann::json(entry->path).dump() +
-            ",\"type\":\"" + entryTypeName(entry->type) + "\"";
+    text += "{\"path\":" + nlohmann::json(entry->path).dump() + ",\"type\":\"" +
+            entryTypeName(entry->type) + "\"";
     switch (entry->type) {
       case EntryType::kFile:
         text += ",\"mode\":" + std::to_string(entry->mode) +
-                ",\"size\":" + std::to_string(entry->size) +
-                ",\"digest\":\"" + entry->digest.hex() + "\"";
+                ",\"size\":" + std::to_string(entry->size) + ",\"digest\":\"" +
+                entry->digest.hex() + "\"";
         break;
       case EntryType::kDirectory:
         text += ",\"mode\":" + std::to_string(entry->mode);
@@ -51,7 +53,9 @@ std::string TreeManifest::serialize() const {
   return text + "],\"version\":1}";
 }
 
-Digest TreeManifest::digest() const { return sha256(serialize()); }
+Digest TreeManifest::digest() const {
+  return sha256(serialize());
+}
 
 std::uint64_t TreeManifest::totalFileBytes() const {
   std::uint64_t total = 0;
@@ -75,9 +79,8 @@ std::string validateEntryPath(std::string_view path,
     }
   }
   for (const auto& root : roots) {
-    if (path == root ||
-        (path.size() > root.size() && startsWith(path, root) &&
-         path[root.size()] == '/')) {
+    if (path == root || (path.size() > root.size() && startsWith(path, root) &&
+                         path[root.size()] == '/')) {
       return {};
     }
   }

@@ -16,7 +16,7 @@ enum class EntryType { kFile, kDirectory, kSymlink };
 struct TreeEntry {
   std::string path;  // relative to the repository root, '/'-separated
   EntryType type = EntryType::kFile;
-  unsigned mode = 0644;   // permission bits only (no setuid/setgid/sticky)
+  unsigned mode = 0644;    // permission bits only (no setuid/setgid/sticky)
   std::uint64_t size = 0;  // files
   Digest digest;           // files: SHA-256 of the content
   std::string target;      // symlinks: the link text, never followed

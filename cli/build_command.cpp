@@ -69,14 +69,14 @@ void printPlanJson(const BuildGraph& graph, const std::vector<bool>& selected,
       continue;
     }
     const PlannedStep& planned = plan[index];
-    steps.push_back({{"id", graph.step(index).id},
-                     {"targets", graph.step(index).targets},
-                     {"key", planned.key},
-                     {"action", plannedActionName(planned.action)},
-                     {"hit", planned.action == PlannedStep::Action::kHit ||
-                                 planned.action ==
-                                     PlannedStep::Action::kUpToDate},
-                     {"reasons", planned.reasons}});
+    steps.push_back(
+        {{"id", graph.step(index).id},
+         {"targets", graph.step(index).targets},
+         {"key", planned.key},
+         {"action", plannedActionName(planned.action)},
+         {"hit", planned.action == PlannedStep::Action::kHit ||
+                     planned.action == PlannedStep::Action::kUpToDate},
+         {"reasons", planned.reasons}});
   }
   std::printf("%s\n", nlohmann::json{{"steps", steps}}.dump(2).c_str());
 }
@@ -86,7 +86,8 @@ std::vector<double> lastDurations(const BuildGraph& graph,
   std::vector<double> weights(graph.size(), 1.0);
   for (std::size_t i = 0; i < graph.size(); ++i) {
     if (auto prior = record.find(graph.step(i).id)) {
-      weights[i] = std::max<double>(1.0, static_cast<double>(prior->durationMs));
+      weights[i] =
+          std::max<double>(1.0, static_cast<double>(prior->durationMs));
     }
   }
   return weights;
@@ -106,7 +107,8 @@ int runBuild(Session& session, const BuildOptions& options,
   }
   prepareStateDir(session.workspace.stateDir);
   if (options.dryRun) {
-    std::unique_ptr<BuildContext> context = makeContext(session, options.noCache);
+    std::unique_ptr<BuildContext> context =
+        makeContext(session, options.noCache);
     printPlanJson(graph, selected, planBuild(graph, selected, *context));
     return kExitSuccess;
   }
@@ -138,9 +140,10 @@ int runBuild(Session& session, const BuildOptions& options,
   SchedulerOptions schedulerOptions;
   schedulerOptions.jobs = options.jobs > 0 ? options.jobs : defaultJobs();
   schedulerOptions.keepGoing = options.keepGoing;
-  Scheduler scheduler(graph, selected,
-                      graph.criticalPath(lastDurations(graph, context->record())),
-                      executor, reporter, schedulerOptions);
+  Scheduler scheduler(
+      graph, selected,
+      graph.criticalPath(lastDurations(graph, context->record())), executor,
+      reporter, schedulerOptions);
   control.scheduler = &scheduler;
   control.building = true;
   if (control.interrupted) {
@@ -172,9 +175,9 @@ int runBuild(Session& session, const BuildOptions& options,
   }
   for (std::size_t i = 0; i < graph.size(); ++i) {
     StepStatus status = scheduler.outcomes()[i].status;
-    if (selected[i] && (status == StepStatus::kFailed ||
-                        status == StepStatus::kDepFailed ||
-                        status == StepStatus::kNotRun)) {
+    if (selected[i] &&
+        (status == StepStatus::kFailed || status == StepStatus::kDepFailed ||
+         status == StepStatus::kNotRun)) {
       reporter.message("kiln: build failed");
       return kExitStepFailed;
     }

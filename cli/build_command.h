@@ -17,10 +17,10 @@ struct BuildOptions {
   int jobs = 0;                      // 0: the number of cores
   bool keepGoing = false;
   bool dryRun = false;
-  bool json = false;      // with dryRun: print the plan as JSON
+  bool json = false;  // with dryRun: print the plan as JSON
   bool stats = false;
-  bool noCache = false;   // neither read nor write the cache
-  bool explain = false;   // say why each step ran
+  bool noCache = false;            // neither read nor write the cache
+  bool explain = false;            // say why each step ran
   std::vector<std::string> force;  // targets to rerun
   std::chrono::milliseconds killGrace{5000};
 };

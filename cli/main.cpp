@@ -64,8 +64,8 @@ int listPlugins(const PluginRegistry& plugins) {
       } else if (!option.defaultValue.empty()) {
         detail += ", default: " + option.defaultValue;
       }
-      std::printf("  %-16s %s (%s)\n", option.name.c_str(),
-                  option.help.c_str(), detail.c_str());
+      std::printf("  %-16s %s (%s)\n", option.name.c_str(), option.help.c_str(),
+                  detail.c_str());
     }
   }
   return kExitSuccess;
@@ -88,8 +88,9 @@ int run(int argc, char** argv) {
   PluginRegistry plugins;
   registerBuiltinPlugins(plugins);
 
-  CLI::App app{"kiln builds the artifacts of several git repositories from "
-               "one pipeline file, with a content-addressed cache."};
+  CLI::App app{
+      "kiln builds the artifacts of several git repositories from "
+      "one pipeline file, with a content-addressed cache."};
   app.set_version_flag("--version", std::string("kiln ") + KILN_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
@@ -111,8 +112,9 @@ int run(int argc, char** argv) {
   buildCommand->add_option("targets", build.targets,
                            "targets by name, glob ('auth*') or repository "
                            "('front:*'); default: all");
-  buildCommand->add_option("-j,--jobs", build.jobs,
-                           "steps run at once (default: number of cores)")
+  buildCommand
+      ->add_option("-j,--jobs", build.jobs,
+                   "steps run at once (default: number of cores)")
       ->check(CLI::PositiveNumber);
   buildCommand->add_flag("-k,--keep-going", build.keepGoing,
                          "after a failure, build everything that does not "
@@ -134,9 +136,10 @@ int run(int argc, char** argv) {
                          "print wall time, critical path and scheduling "
                          "efficiency at the end");
   double killGraceSeconds = 5;
-  buildCommand->add_option("--kill-grace", killGraceSeconds,
-                           "seconds between SIGTERM and SIGKILL when a step "
-                           "is stopped (default: 5)")
+  buildCommand
+      ->add_option("--kill-grace", killGraceSeconds,
+                   "seconds between SIGTERM and SIGKILL when a step "
+                   "is stopped (default: 5)")
       ->check(CLI::NonNegativeNumber);
 
   auto* lsCommand = app.add_subcommand("ls", "list targets");
@@ -172,8 +175,8 @@ int run(int argc, char** argv) {
       "verify", "check every blob against its digest");
   std::optional<std::string> gcMaxSize;
   std::optional<std::string> gcMaxAge;
-  auto* gcCommand = cacheCommand->add_subcommand(
-      "gc", "evict least recently used entries");
+  auto* gcCommand =
+      cacheCommand->add_subcommand("gc", "evict least recently used entries");
   gcCommand->add_option("--max-size", gcMaxSize,
                         "keep at most this much, such as 10G (K, M, G, T)");
   gcCommand->add_option("--max-age", gcMaxAge,

@@ -45,8 +45,8 @@ int runClean(Session& session, const std::vector<std::string>& selectors) {
   record.save();
   if (selectors.empty()) {
     std::error_code error;
-    for (const char* name : {"logs", "keys", "record.json", "stat-cache",
-                             "tools.json"}) {
+    for (const char* name :
+         {"logs", "keys", "record.json", "stat-cache", "tools.json"}) {
       fs::remove_all(stateDir / name, error);
     }
   }
@@ -71,9 +71,9 @@ int runCacheStats() {
   std::printf("stores           %llu\n",
               static_cast<unsigned long long>(stats.stores));
   if (lookups > 0) {
-    std::printf("hit rate         %.1f%%\n",
-                100.0 * static_cast<double>(stats.hits) /
-                    static_cast<double>(lookups));
+    std::printf(
+        "hit rate         %.1f%%\n",
+        100.0 * static_cast<double>(stats.hits) / static_cast<double>(lookups));
   }
   return kExitSuccess;
 }

@@ -11,8 +11,7 @@ Session loadSession(const GlobalOptions& options,
   session.pipeline = loadPipeline(options.pipeline, plugins);
   session.workspace = openWorkspace(session.pipeline, options.workspace);
   session.targets = resolveTargets(session.pipeline, session.workspace);
-  session.graph =
-      expandTargets(session.targets, session.workspace, plugins);
+  session.graph = expandTargets(session.targets, session.workspace, plugins);
   return session;
 }
 

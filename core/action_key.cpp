@@ -77,21 +77,16 @@ Digest KeyInputs::key() const {
 std::string KeyInputs::toJson() const {
   nlohmann::json files = nlohmann::json::array();
   for (const auto& input : inputs) {
-    files.push_back({input.path, input.symlink, input.executable,
-                     input.digest.hex()});
+    files.push_back(
+        {input.path, input.symlink, input.executable, input.digest.hex()});
   }
-  nlohmann::json document = {{"plugin", plugin},
-                             {"plugin_version", pluginVersion},
-                             {"kind", kind},
-                             {"platform", platform},
-                             {"cwd", workingDir},
-                             {"argv", argv},
-                             {"env", env},
-                             {"tools", tools},
-                             {"inputs", files},
-                             {"deps", deps},
-                             {"outputs", outputs},
-                             {"content", content}};
+  nlohmann::json document = {
+      {"plugin", plugin},   {"plugin_version", pluginVersion},
+      {"kind", kind},       {"platform", platform},
+      {"cwd", workingDir},  {"argv", argv},
+      {"env", env},         {"tools", tools},
+      {"inputs", files},    {"deps", deps},
+      {"outputs", outputs}, {"content", content}};
   return document.dump();
 }
 
@@ -138,9 +133,9 @@ void compareMaps(const Map& before, const Map& after, const std::string& what,
     if (old == before.end()) {
       changes.push_back(what + " " + name + " added");
     } else if (old->second != value) {
-      changes.push_back(what + " " + name + " changed" +
-                        (showValues ? " (" + old->second + " -> " + value + ")"
-                                    : ""));
+      changes.push_back(
+          what + " " + name + " changed" +
+          (showValues ? " (" + old->second + " -> " + value + ")" : ""));
     }
   }
   for (const auto& [name, value] : before) {
@@ -159,8 +154,8 @@ std::vector<std::string> explainChanges(const KeyInputs& before,
       before.pluginVersion != after.pluginVersion) {
     changes.push_back("plugin changed (" + before.plugin + " " +
                       std::to_string(before.pluginVersion) + " -> " +
-                      after.plugin + " " +
-                      std::to_string(after.pluginVersion) + ")");
+                      after.plugin + " " + std::to_string(after.pluginVersion) +
+                      ")");
   }
   if (before.platform != after.platform) {
     changes.push_back("platform changed (" + before.platform + " -> " +

@@ -14,8 +14,8 @@ namespace kiln {
 struct KeyInputs {
   std::string plugin;
   int pluginVersion = 0;
-  std::string kind;      // "command" or "write-file"
-  std::string platform;  // operating system and CPU architecture
+  std::string kind;        // "command" or "write-file"
+  std::string platform;    // operating system and CPU architecture
   std::string workingDir;  // relative to the repository root
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;    // declared variables only

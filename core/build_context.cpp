@@ -34,8 +34,8 @@ KeyInputs BuildContext::keyInputs(
   inputs.outputs = step.outputs;
   if (step.kind == StepKind::kWriteFile) {
     inputs.kind = "write-file";
-    inputs.content = sha256(step.content).hex() + " " +
-                     std::to_string(step.fileMode);
+    inputs.content =
+        sha256(step.content).hex() + " " + std::to_string(step.fileMode);
     return inputs;
   }
   inputs.kind = "command";

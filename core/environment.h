@@ -29,6 +29,7 @@ std::vector<std::string> secretValues(
 std::map<std::string, std::string> currentEnvironment();
 
 /// Replaces every occurrence of each secret in `text` with "***".
-std::string maskSecrets(std::string text, const std::vector<std::string>& secrets);
+std::string maskSecrets(std::string text,
+                        const std::vector<std::string>& secrets);
 
 }  // namespace kiln

@@ -83,8 +83,7 @@ StepOutcome Executor::execute(std::size_t index,
     }
 
     StepOutcome outcome;
-    if (!forced && context_.policy().read &&
-        tryRestore(step, key, &outcome)) {
+    if (!forced && context_.policy().read && tryRestore(step, key, &outcome)) {
       context_.record().saveKeyInputs(step.id, inputs);
       return outcome;
     }
@@ -249,8 +248,8 @@ StepOutcome Executor::runCommand(const Step& step) {
   }
   outcome.status = StepStatus::kFailed;
   outcome.detail = result.describe() + " (log: " + spec.logFile.string() + ")";
-  std::string tail = maskSecrets(
-      tailLines(spec.logFile, options_.failureLogLines), secrets);
+  std::string tail =
+      maskSecrets(tailLines(spec.logFile, options_.failureLogLines), secrets);
   if (!tail.empty()) {
     outcome.detail += "\n" + tail;
     if (outcome.detail.back() == '\n') {

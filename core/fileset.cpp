@@ -13,10 +13,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void walkDirectory(const std::string& absolute, const std::string& relative,
-                   const GlobSet& globs,
-                   const std::function<void(const std::string&,
-                                            const struct stat&)>& visit) {
+void walkDirectory(
+    const std::string& absolute, const std::string& relative,
+    const GlobSet& globs,
+    const std::function<void(const std::string&, const struct stat&)>& visit) {
   DIR* dir = ::opendir(absolute.c_str());
   if (dir == nullptr) {
     return;
@@ -63,9 +63,9 @@ void walkDirectory(const std::string& absolute, const std::string& relative,
 
 }  // namespace
 
-void walkFiles(const fs::path& root, const GlobSet& globs,
-               const std::function<void(const std::string&,
-                                        const struct stat&)>& visit) {
+void walkFiles(
+    const fs::path& root, const GlobSet& globs,
+    const std::function<void(const std::string&, const struct stat&)>& visit) {
   if (globs.empty()) {
     return;
   }

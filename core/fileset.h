@@ -24,9 +24,9 @@ struct InputFile {
 /// Calls `visit(relativePath, lstat)` for every file and symlink below
 /// `root` that `globs` selects, in sorted order, without following
 /// symlinks. Directories excluded by the globs are not entered.
-void walkFiles(const std::filesystem::path& root, const GlobSet& globs,
-               const std::function<void(const std::string&,
-                                        const struct stat&)>& visit);
+void walkFiles(
+    const std::filesystem::path& root, const GlobSet& globs,
+    const std::function<void(const std::string&, const struct stat&)>& visit);
 
 /// Lists and fingerprints a step's inputs. Files whose stat data is
 /// unchanged are not read (the stat cache has their digest); the others are

@@ -22,8 +22,8 @@ void BuildGraph::addStep(Step step) {
   if (!sameDefinition(existing, step)) {
     throw std::logic_error("step '" + step.id +
                            "' is declared twice with different definitions "
-                           "(targets " + existing.target + " and " +
-                           step.target + ")");
+                           "(targets " +
+                           existing.target + " and " + step.target + ")");
   }
   for (const auto& target : step.targets) {
     if (std::find(existing.targets.begin(), existing.targets.end(), target) ==

@@ -310,8 +310,8 @@ RestoreResult restoreOutputs(const fs::path& root,
     std::string absolute = base + entry.path;
     struct stat info;
     bool exists = ::lstat(absolute.c_str(), &info) == 0;
-    int parent = openBeneath(rootFd, parentOf(entry.path),
-                             O_RDONLY | O_DIRECTORY);
+    int parent =
+        openBeneath(rootFd, parentOf(entry.path), O_RDONLY | O_DIRECTORY);
     if (parent < 0) {
       fail("cannot open the directory of " + entry.path +
            " without following a link");
@@ -348,9 +348,9 @@ RestoreResult restoreOutputs(const fs::path& root,
       return;
     }
     std::string temporary = "." + name + ".kiln-restore";
-    int fd = ::openat(parent, temporary.c_str(),
-                      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                      0600);
+    int fd =
+        ::openat(parent, temporary.c_str(),
+                 O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
       fail("cannot write " + entry.path);
       return;
@@ -360,15 +360,14 @@ RestoreResult restoreOutputs(const fs::path& root,
     bool ok = read == BlobRead::kOk && ::fchmod(fd, entry.mode) == 0 &&
               ::fstat(fd, &written_info) == 0;
     ::close(fd);
-    if (!ok || ::renameat(parent, temporary.c_str(), parent, name.c_str()) !=
-                   0) {
+    if (!ok ||
+        ::renameat(parent, temporary.c_str(), parent, name.c_str()) != 0) {
       ::unlinkat(parent, temporary.c_str(), 0);
-      fail(read == BlobRead::kOk ? "cannot write " + entry.path
-                                 : "blob " + entry.digest.hex() + " of " +
-                                       entry.path +
-                                       (read == BlobRead::kMissing
-                                            ? " is missing"
-                                            : " is corrupt"));
+      fail(read == BlobRead::kOk
+               ? "cannot write " + entry.path
+               : "blob " + entry.digest.hex() + " of " + entry.path +
+                     (read == BlobRead::kMissing ? " is missing"
+                                                 : " is corrupt"));
       return;
     }
     statCache.remember(absolute, written_info, entry.digest);

@@ -21,11 +21,16 @@ const std::vector<std::string> kCommonTargetKeys = {
 
 std::string nodeKind(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    default: return "an undefined value";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    default:
+      return "an undefined value";
   }
 }
 
@@ -121,11 +126,11 @@ class FileParser {
 
   std::string name(const YAML::Node& node, const std::string& what) const {
     std::string text = scalar(node, what);
-    bool valid = !text.empty() &&
-                 std::all_of(text.begin(), text.end(), [](char c) {
-                   return std::isalnum(static_cast<unsigned char>(c)) ||
-                          c == '-' || c == '_' || c == '.';
-                 });
+    bool valid =
+        !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                 c == '_' || c == '.';
+        });
     if (!valid) {
       throw ConfigError(at(node.Mark()),
                         what + " '" + text + "' is not a valid name",
@@ -140,10 +145,10 @@ class FileParser {
       return {node.Scalar()};
     }
     if (!node.IsSequence()) {
-      throw ConfigError(at(node.Mark()),
-                        what + " must be a list of strings, got " +
-                            nodeKind(node),
-                        "write a list such as [a, b]");
+      throw ConfigError(
+          at(node.Mark()),
+          what + " must be a list of strings, got " + nodeKind(node),
+          "write a list such as [a, b]");
     }
     std::vector<std::string> items;
     for (const auto& item : node) {
@@ -153,7 +158,7 @@ class FileParser {
   }
 
   std::map<std::string, std::string> stringMap(const YAML::Node& node,
-                                                const std::string& what) const {
+                                               const std::string& what) const {
     if (!node.IsMap()) {
       throw ConfigError(at(node.Mark()),
                         what + " must be a map, got " + nodeKind(node),
@@ -165,8 +170,7 @@ class FileParser {
       if (!it->second.IsScalar()) {
         throw ConfigError(at(it->second.Mark()),
                           what + " value of '" + key +
-                              "' must be a string, got " +
-                              nodeKind(it->second),
+                              "' must be a string, got " + nodeKind(it->second),
                           "quote the value to make it a string");
       }
       values[key] = it->second.Scalar();
@@ -199,11 +203,11 @@ class FileParser {
 
   void parseRepos(const YAML::Node& repos) {
     if (!repos.IsMap()) {
-      throw ConfigError(at(repos.Mark()),
-                        "'repos' must be a map of names, got " +
-                            nodeKind(repos),
-                        "write 'repos:' then lines such as "
-                        "'  federation: { path: ngwenya-federation }'");
+      throw ConfigError(
+          at(repos.Mark()),
+          "'repos' must be a map of names, got " + nodeKind(repos),
+          "write 'repos:' then lines such as "
+          "'  federation: { path: ngwenya-federation }'");
     }
     for (auto it = repos.begin(); it != repos.end(); ++it) {
       RepoSpec repo;
@@ -216,14 +220,17 @@ class FileParser {
         repo.path = body.Scalar();
       } else if (body.IsMap()) {
         checkKeys(body, kRepoKeys, owner);
-        if (body["path"]) repo.path = scalar(body["path"], "'path'");
-        if (body["url"]) repo.url = scalar(body["url"], "'url'");
-        if (body["ref"]) repo.ref = scalar(body["ref"], "'ref'");
+        if (body["path"])
+          repo.path = scalar(body["path"], "'path'");
+        if (body["url"])
+          repo.url = scalar(body["url"], "'url'");
+        if (body["ref"])
+          repo.ref = scalar(body["ref"], "'ref'");
       } else {
-        throw ConfigError(at(body.Mark()),
-                          owner + " must be a path or a map, got " +
-                              nodeKind(body),
-                          "write '{ path: DIR }' or '{ url: URL, ref: REF }'");
+        throw ConfigError(
+            at(body.Mark()),
+            owner + " must be a path or a map, got " + nodeKind(body),
+            "write '{ path: DIR }' or '{ url: URL, ref: REF }'");
       }
       if (repo.path.empty() == repo.url.empty()) {
         throw ConfigError(repo.where,
@@ -252,8 +259,10 @@ class FileParser {
         return;
       }
       throw ConfigError(repo.where,
-                        "repository '" + repo.name + "' is already defined "
-                        "differently at " + existing.where.str(),
+                        "repository '" + repo.name +
+                            "' is already defined "
+                            "differently at " +
+                            existing.where.str(),
                         "rename one of them");
     }
     pipeline_.repos.push_back(std::move(repo));
@@ -282,10 +291,10 @@ class FileParser {
           patterns = stringList(entry["targets"], "'targets' of an include");
         }
       } else {
-        throw ConfigError(where,
-                          "an include must be a file name or a map, got " +
-                              nodeKind(entry),
-                          "write '- file: other.yaml'");
+        throw ConfigError(
+            where,
+            "an include must be a file name or a map, got " + nodeKind(entry),
+            "write '- file: other.yaml'");
       }
       includeFile(file_.parent_path() / file, patterns, where);
     }
@@ -297,17 +306,18 @@ class FileParser {
     fs::path normal = path.lexically_normal();
     for (const auto& open : includeStack_) {
       if (open == normal) {
-        throw ConfigError(where,
-                          "include cycle: " + normal.string() +
-                              " is already being read",
-                          "remove this include");
+        throw ConfigError(
+            where,
+            "include cycle: " + normal.string() + " is already being read",
+            "remove this include");
       }
     }
     std::string text;
     if (!tryReadFile(normal, &text)) {
-      throw ConfigError(where, "included file " + normal.string() +
-                                   " not found or not readable",
-                        "fix the path; it is relative to this file");
+      throw ConfigError(
+          where,
+          "included file " + normal.string() + " not found or not readable",
+          "fix the path; it is relative to this file");
     }
     std::vector<std::size_t> filters = filters_;
     if (!patterns.empty()) {
@@ -376,10 +386,10 @@ class FileParser {
         long long number = 0;
         if (!value.IsScalar() ||
             !YAML::convert<long long>::decode(value, number)) {
-          throw ConfigError(at(value.Mark()),
-                            what + " must be an integer, got " +
-                                nodeKind(value),
-                            "write a whole number");
+          throw ConfigError(
+              at(value.Mark()),
+              what + " must be an integer, got " + nodeKind(value),
+              "write a whole number");
         }
         break;
       }
@@ -406,14 +416,19 @@ class FileParser {
     for (auto it = body.begin(); it != body.end(); ++it) {
       fields.keyLocations[it->first.Scalar()] = at(it->second.Mark());
     }
-    if (body["repo"]) fields.repo = name(body["repo"], "'repo'");
-    if (body["dir"]) fields.dir = scalar(body["dir"], "'dir'");
-    if (body["deps"]) fields.deps = stringList(body["deps"], "'deps'");
-    if (body["env"]) fields.env = stringMap(body["env"], "'env'");
+    if (body["repo"])
+      fields.repo = name(body["repo"], "'repo'");
+    if (body["dir"])
+      fields.dir = scalar(body["dir"], "'dir'");
+    if (body["deps"])
+      fields.deps = stringList(body["deps"], "'deps'");
+    if (body["env"])
+      fields.env = stringMap(body["env"], "'env'");
     if (body["pass_env"]) {
       fields.passEnv = stringList(body["pass_env"], "'pass_env'");
     }
-    if (body["cache"]) fields.cache = boolean(body["cache"], "'cache'");
+    if (body["cache"])
+      fields.cache = boolean(body["cache"], "'cache'");
     if (body["timeout"]) {
       std::string text = scalar(body["timeout"], "'timeout'");
       auto timeout = parseDuration(text);
@@ -430,11 +445,11 @@ class FileParser {
       const YAML::Node value = body[option.name];
       if (!value) {
         if (option.required) {
-          throw ConfigError(at(body.Mark()),
-                            owner + " needs option '" + option.name +
-                                "' of plugin " + plugin.name(),
-                            "add '" + option.name + ": ...' (" + option.help +
-                                ")");
+          throw ConfigError(
+              at(body.Mark()),
+              owner + " needs option '" + option.name + "' of plugin " +
+                  plugin.name(),
+              "add '" + option.name + ": ...' (" + option.help + ")");
         }
         continue;
       }
@@ -479,10 +494,10 @@ class FileParser {
     if (entry.size() != 1) {
       for (auto it = entry.begin(); it != entry.end(); ++it) {
         if (it->first.Scalar() != "discover") {
-          throw ConfigError(at(it->first.Mark()),
-                            "unknown key '" + it->first.Scalar() +
-                                "' beside 'discover'",
-                            "move it inside the 'discover:' map");
+          throw ConfigError(
+              at(it->first.Mark()),
+              "unknown key '" + it->first.Scalar() + "' beside 'discover'",
+              "move it inside the 'discover:' map");
         }
       }
     }
@@ -590,9 +605,9 @@ Pipeline parsePipeline(const std::string& text, const fs::path& file,
 Pipeline loadPipeline(const fs::path& file, const PluginRegistry& plugins) {
   std::string text;
   if (!tryReadFile(file, &text)) {
-    throw UsageError("pipeline file " + file.string() +
-                         " not found or not readable",
-                     "pass -p FILE, or run kiln where kiln.yaml is");
+    throw UsageError(
+        "pipeline file " + file.string() + " not found or not readable",
+        "pass -p FILE, or run kiln where kiln.yaml is");
   }
   return parsePipeline(text, file, plugins);
 }

@@ -7,11 +7,16 @@ namespace kiln {
 
 std::string plannedActionName(PlannedStep::Action action) {
   switch (action) {
-    case PlannedStep::Action::kUpToDate: return "up-to-date";
-    case PlannedStep::Action::kHit: return "hit";
-    case PlannedStep::Action::kRun: return "run";
-    case PlannedStep::Action::kUnknown: return "unknown";
-    case PlannedStep::Action::kSkipped: return "skipped";
+    case PlannedStep::Action::kUpToDate:
+      return "up-to-date";
+    case PlannedStep::Action::kHit:
+      return "hit";
+    case PlannedStep::Action::kRun:
+      return "run";
+    case PlannedStep::Action::kUnknown:
+      return "unknown";
+    case PlannedStep::Action::kSkipped:
+      return "skipped";
   }
   return "unknown";
 }

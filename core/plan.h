@@ -20,8 +20,8 @@ struct PlannedStep {
     kSkipped,   // the step cannot run on this machine
   };
   Action action = Action::kRun;
-  std::string key;                // empty when unknown
-  std::string outputDigest;       // known for up-to-date steps and hits
+  std::string key;           // empty when unknown
+  std::string outputDigest;  // known for up-to-date steps and hits
   std::optional<KeyInputs> inputs;
   std::vector<std::string> reasons;  // why the step would run
 };

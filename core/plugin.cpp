@@ -4,11 +4,16 @@ namespace kiln {
 
 std::string optionTypeName(OptionType type) {
   switch (type) {
-    case OptionType::kString: return "string";
-    case OptionType::kStringList: return "list of strings";
-    case OptionType::kStringMap: return "map of strings";
-    case OptionType::kBool: return "boolean";
-    case OptionType::kInteger: return "integer";
+    case OptionType::kString:
+      return "string";
+    case OptionType::kStringList:
+      return "list of strings";
+    case OptionType::kStringMap:
+      return "map of strings";
+    case OptionType::kBool:
+      return "boolean";
+    case OptionType::kInteger:
+      return "integer";
   }
   return "value";
 }

@@ -94,8 +94,8 @@ void ProcessGroups::terminateAll(std::chrono::milliseconds grace) {
 fs::path findProgram(const std::string& name, const std::string& path,
                      const fs::path& cwd) {
   if (name.find('/') != std::string::npos) {
-    fs::path candidate = fs::path(name).is_absolute() ? fs::path(name)
-                                                      : cwd / name;
+    fs::path candidate =
+        fs::path(name).is_absolute() ? fs::path(name) : cwd / name;
     return ::access(candidate.c_str(), X_OK) == 0 ? candidate : fs::path();
   }
   for (const auto& dir : split(path, ':')) {
@@ -109,7 +109,9 @@ fs::path findProgram(const std::string& name, const std::string& path,
   return {};
 }
 
-void becomeChildSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
+void becomeChildSubreaper() {
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
 
 namespace {
 
@@ -136,8 +138,8 @@ bool waitForExit(pid_t pid, std::optional<Clock::time_point> deadline,
     }
     if (pidfd >= 0) {
       pollfd entry{pidfd, POLLIN, 0};
-      ::poll(&entry, 1, static_cast<int>(std::min<long long>(left.count(),
-                                                             1'000'000)));
+      ::poll(&entry, 1,
+             static_cast<int>(std::min<long long>(left.count(), 1'000'000)));
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -169,10 +171,9 @@ ProcessResult runProcess(const ProcessSpec& spec, ProcessGroups& groups,
   ProcessResult result;
   auto started = Clock::now();
   auto pathVar = spec.env.find("PATH");
-  fs::path program =
-      findProgram(spec.argv.at(0),
-                  pathVar == spec.env.end() ? "" : pathVar->second,
-                  spec.workingDir);
+  fs::path program = findProgram(
+      spec.argv.at(0), pathVar == spec.env.end() ? "" : pathVar->second,
+      spec.workingDir);
   if (program.empty()) {
     result.error = "program '" + spec.argv[0] + "' not found on PATH";
     return result;
@@ -193,8 +194,7 @@ ProcessResult runProcess(const ProcessSpec& spec, ProcessGroups& groups,
         // vfork shares the parent's memory until exec, so starting a step
         // costs the same however large kiln's heap is; the setup below
         // only makes system calls, which is safe in a vfork child.
-        bp::posix::use_vfork,
-        bp::extend::on_exec_setup = [](auto&) {
+        bp::posix::use_vfork, bp::extend::on_exec_setup = [](auto&) {
           // A new group, so signals reach the whole tree of the step; and
           // the signal mask kiln's threads block must not be inherited.
           ::setpgid(0, 0);

@@ -56,10 +56,9 @@ void Reporter::redrawStatus() {
   for (std::size_t index : running_) {
     names.push_back(graph_.step(index).id);
   }
-  std::string line = "[" + std::to_string(finished_) + "/" +
-                     std::to_string(total_) + "] " +
-                     (names.empty() ? "waiting" : "building " +
-                                                      join(names, ", "));
+  std::string line =
+      "[" + std::to_string(finished_) + "/" + std::to_string(total_) + "] " +
+      (names.empty() ? "waiting" : "building " + join(names, ", "));
   std::fputs("\r\x1b[K", out_);
   std::fputs(elide(line, static_cast<std::size_t>(terminalWidth()) - 1).c_str(),
              out_);
@@ -105,8 +104,8 @@ void Reporter::stepFinished(std::size_t index, const StepOutcome& outcome) {
       break;
     default:
       if (mode_ == OutputMode::kPlain) {
-        printLine(progress + statusName(outcome.status) + " " + step.id +
-                  " (" + formatDuration(outcome.duration()) + ")");
+        printLine(progress + statusName(outcome.status) + " " + step.id + " (" +
+                  formatDuration(outcome.duration()) + ")");
       }
       break;
   }
@@ -128,7 +127,9 @@ void Reporter::message(const std::string& text) {
   std::fflush(out_);
 }
 
-void Reporter::warning(const std::string& text) { message("warning: " + text); }
+void Reporter::warning(const std::string& text) {
+  message("warning: " + text);
+}
 
 void Reporter::finish() {
   std::lock_guard lock(mutex_);
@@ -144,14 +145,22 @@ namespace {
 // Orders statuses from best to worst, so a target shows its worst step.
 int severity(StepStatus status) {
   switch (status) {
-    case StepStatus::kUpToDate: return 0;
-    case StepStatus::kRestored: return 1;
-    case StepStatus::kBuilt: return 2;
-    case StepStatus::kNotRun: return 3;
-    case StepStatus::kSkipped: return 4;
-    case StepStatus::kCancelled: return 5;
-    case StepStatus::kDepFailed: return 6;
-    case StepStatus::kFailed: return 7;
+    case StepStatus::kUpToDate:
+      return 0;
+    case StepStatus::kRestored:
+      return 1;
+    case StepStatus::kBuilt:
+      return 2;
+    case StepStatus::kNotRun:
+      return 3;
+    case StepStatus::kSkipped:
+      return 4;
+    case StepStatus::kCancelled:
+      return 5;
+    case StepStatus::kDepFailed:
+      return 6;
+    case StepStatus::kFailed:
+      return 7;
   }
   return 0;
 }

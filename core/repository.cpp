@@ -86,8 +86,8 @@ GitState readGitState(const std::filesystem::path& dir) {
       if (name != nullptr) {
         std::string full = name;
         const std::string prefix = "refs/heads/";
-        state.branch = full.rfind(prefix, 0) == 0 ? full.substr(prefix.size())
-                                                  : full;
+        state.branch =
+            full.rfind(prefix, 0) == 0 ? full.substr(prefix.size()) : full;
       }
       git_reference_free(symbolic);
     }
@@ -102,8 +102,8 @@ bool isDirty(const std::filesystem::path& dir) {
   }
   git_status_options options = GIT_STATUS_OPTIONS_INIT;
   options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-  options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
-                  GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+  options.flags =
+      GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
   git_status_list* list = nullptr;
   if (git_status_list_new(&list, repo.get(), &options) != 0) {
     throw std::runtime_error("git status failed in " + dir.string() + ": " +

@@ -9,14 +9,22 @@ using Clock = std::chrono::steady_clock;
 
 std::string statusName(StepStatus status) {
   switch (status) {
-    case StepStatus::kNotRun: return "not run";
-    case StepStatus::kBuilt: return "built";
-    case StepStatus::kRestored: return "cached";
-    case StepStatus::kUpToDate: return "up to date";
-    case StepStatus::kFailed: return "FAILED";
-    case StepStatus::kSkipped: return "skipped";
-    case StepStatus::kDepFailed: return "dep failed";
-    case StepStatus::kCancelled: return "cancelled";
+    case StepStatus::kNotRun:
+      return "not run";
+    case StepStatus::kBuilt:
+      return "built";
+    case StepStatus::kRestored:
+      return "cached";
+    case StepStatus::kUpToDate:
+      return "up to date";
+    case StepStatus::kFailed:
+      return "FAILED";
+    case StepStatus::kSkipped:
+      return "skipped";
+    case StepStatus::kDepFailed:
+      return "dep failed";
+    case StepStatus::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -130,9 +138,8 @@ void Scheduler::run() {
 void Scheduler::worker() {
   std::unique_lock lock(mutex_);
   while (true) {
-    wake_.wait(lock, [this] {
-      return stopping_ || !ready_.empty() || running_ == 0;
-    });
+    wake_.wait(
+        lock, [this] { return stopping_ || !ready_.empty() || running_ == 0; });
     std::size_t index = 0;
     if (stopping_ || !popReady(&index)) {
       if (running_ == 0 || stopping_) {
@@ -214,7 +221,8 @@ BuildStats Scheduler::stats() const {
   for (double value : path) {
     longest = std::max(longest, value);
   }
-  stats.criticalPath = std::chrono::milliseconds(static_cast<long long>(longest));
+  stats.criticalPath =
+      std::chrono::milliseconds(static_cast<long long>(longest));
   return stats;
 }
 

@@ -30,13 +30,13 @@ struct Step {
   std::string description;
   StepKind kind = StepKind::kCommand;
 
-  std::string repo;                   // repository name
-  std::filesystem::path repoRoot;     // absolute checkout directory
-  std::string workingDir;             // relative to repoRoot, "" for root
+  std::string repo;                // repository name
+  std::filesystem::path repoRoot;  // absolute checkout directory
+  std::string workingDir;          // relative to repoRoot, "" for root
 
-  std::vector<std::string> argv;      // kCommand
-  std::string content;                // kWriteFile
-  unsigned fileMode = 0644;           // kWriteFile
+  std::vector<std::string> argv;  // kCommand
+  std::string content;            // kWriteFile
+  unsigned fileMode = 0644;       // kWriteFile
 
   /// Variables set for the step; part of the action key.
   std::map<std::string, std::string> env;

@@ -287,9 +287,9 @@ std::vector<std::string> selectTargets(
     }
     if (!matched) {
       std::string hint = suggestion(selector, names);
-      throw UsageError("no target matches '" + selector + "'",
-                       hint.empty() ? "run 'kiln ls' to list the targets"
-                                    : hint);
+      throw UsageError(
+          "no target matches '" + selector + "'",
+          hint.empty() ? "run 'kiln ls' to list the targets" : hint);
     }
   }
   return selected;

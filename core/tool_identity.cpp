@@ -21,10 +21,12 @@ namespace {
 // Tools identified by what they print for these arguments.
 const std::map<std::string, std::string>& versionArguments() {
   static const std::map<std::string, std::string> kArguments = {
-      {"node", "--version"},  {"npm", "--version"},   {"npx", "--version"},
-      {"cargo", "--version"}, {"rustc", "-vV"},       {"rustup", "--version"},
-      {"yarn", "--version"},  {"pnpm", "--version"},  {"python3", "--version"},
-      {"nginx", "-v"},        {"xcodebuild", "-version"}};
+      {"node", "--version"},     {"npm", "--version"},
+      {"npx", "--version"},      {"cargo", "--version"},
+      {"rustc", "-vV"},          {"rustup", "--version"},
+      {"yarn", "--version"},     {"pnpm", "--version"},
+      {"python3", "--version"},  {"nginx", "-v"},
+      {"xcodebuild", "-version"}};
   return kArguments;
 }
 
@@ -61,8 +63,7 @@ std::string extraStamp(const fs::path& resolved, const std::string& name) {
 std::string runVersion(const fs::path& program, const std::string& argument,
                        const std::string& searchPath) {
   std::string command = "env -i PATH=" + shellQuote(searchPath) + " " +
-                        shellQuote(program.string()) + " " + argument +
-                        " 2>&1";
+                        shellQuote(program.string()) + " " + argument + " 2>&1";
   std::FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) {
     return "unknown";

@@ -23,8 +23,8 @@ Workspace openWorkspace(const Pipeline& pipeline,
     workspace.baseDir = fs::absolute(*baseDir).lexically_normal();
     workspace.stateDir = *workspace.baseDir / ".kiln";
   } else {
-    workspace.stateDir =
-        (fs::absolute(pipeline.file).parent_path() / ".kiln").lexically_normal();
+    workspace.stateDir = (fs::absolute(pipeline.file).parent_path() / ".kiln")
+                             .lexically_normal();
   }
 
   for (const auto& spec : pipeline.repos) {
@@ -33,7 +33,8 @@ Workspace openWorkspace(const Pipeline& pipeline,
     if (!spec.url.empty()) {
       repo.root = workspace.stateDir / "repos" / spec.name;
       std::string url = spec.url;
-      if (url.find("://") == std::string::npos && !fs::path(url).is_absolute()) {
+      if (url.find("://") == std::string::npos &&
+          !fs::path(url).is_absolute()) {
         url = fs::absolute(spec.baseDir / url).lexically_normal().string();
       }
       checkoutRemote(url, spec.ref, repo.root);

@@ -40,10 +40,10 @@ std::vector<Step> CommandPlugin::expand(const ExpandContext& context) const {
   bool hasRun = context.has("run");
   bool hasArgv = context.has("argv");
   if (hasRun == hasArgv) {
-    throw ConfigError(target.where,
-                      "target '" + target.name +
-                          "' needs exactly one of 'run' and 'argv'",
-                      "add 'run: \"make all\"' or 'argv: [make, all]'");
+    throw ConfigError(
+        target.where,
+        "target '" + target.name + "' needs exactly one of 'run' and 'argv'",
+        "add 'run: \"make all\"' or 'argv: [make, all]'");
   }
   Step step = context.makeStep(target.name, "run " + target.name);
   if (hasRun) {

@@ -50,8 +50,8 @@ void writeFileAtomic(const std::filesystem::path& path,
     std::filesystem::create_directories(path.parent_path());
   }
   std::filesystem::path temporary = temporaryPathFor(path);
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                  mode);
+  int fd =
+      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     throwErrno("cannot create " + temporary.string());
   }

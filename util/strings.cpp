@@ -9,8 +9,8 @@ namespace kiln {
 std::size_t editDistance(std::string_view a, std::string_view b) {
   // Optimal string alignment: insertions, deletions, substitutions and
   // transpositions of adjacent characters each cost 1.
-  std::vector<std::vector<std::size_t>> d(a.size() + 1,
-                                          std::vector<std::size_t>(b.size() + 1));
+  std::vector<std::vector<std::size_t>> d(
+      a.size() + 1, std::vector<std::size_t>(b.size() + 1));
   for (std::size_t i = 0; i <= a.size(); ++i) {
     d[i][0] = i;
   }
@@ -20,8 +20,8 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     for (std::size_t j = 1; j <= b.size(); ++j) {
       std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
-                          d[i - 1][j - 1] + cost});
+      d[i][j] =
+          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
         d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
       }
@@ -114,11 +114,15 @@ std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
     std::string_view suffix;
     double milliseconds;
   };
-  static const Unit kUnits[] = {
-      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
+  static const Unit kUnits[] = {{"ms", 1},
+                                {"s", 1000},
+                                {"m", 60'000},
+                                {"h", 3'600'000},
+                                {"d", 86'400'000}};
   for (const auto& unit : kUnits) {
     if (endsWith(text, unit.suffix)) {
-      auto number = parseNumber(text.substr(0, text.size() - unit.suffix.size()));
+      auto number =
+          parseNumber(text.substr(0, text.size() - unit.suffix.size()));
       if (!number) {
         continue;
       }
@@ -143,11 +147,20 @@ std::optional<std::uint64_t> parseSize(std::string_view text) {
     last = static_cast<char>(std::toupper(text.back()));
   }
   switch (last) {
-    case 'K': multiplier = 1ull << 10; break;
-    case 'M': multiplier = 1ull << 20; break;
-    case 'G': multiplier = 1ull << 30; break;
-    case 'T': multiplier = 1ull << 40; break;
-    default: break;
+    case 'K':
+      multiplier = 1ull << 10;
+      break;
+    case 'M':
+      multiplier = 1ull << 20;
+      break;
+    case 'G':
+      multiplier = 1ull << 30;
+      break;
+    case 'T':
+      multiplier = 1ull << 40;
+      break;
+    default:
+      break;
   }
   if (multiplier != 1) {
     text.remove_suffix(1);
@@ -160,12 +173,11 @@ std::optional<std::uint64_t> parseSize(std::string_view text) {
 }
 
 std::string shellQuote(std::string_view word) {
-  bool plain = !word.empty() &&
-               std::all_of(word.begin(), word.end(), [](char c) {
-                 return std::isalnum(static_cast<unsigned char>(c)) ||
-                        std::string_view("-_./=:,@%+").find(c) !=
-                            std::string_view::npos;
-               });
+  bool plain =
+      !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("-_./=:,@%+").find(c) != std::string_view::npos;
+      });
   if (plain) {
     return std::string(word);
   }

@@ -42,7 +42,8 @@ class ThreadPool {
 /// thread always takes part, so a call from inside a pool task cannot
 /// deadlock. The first exception a call throws is rethrown here, after the
 /// other calls have finished.
-void parallelFor(std::size_t count, const std::function<void(std::size_t)>& body,
+void parallelFor(std::size_t count,
+                 const std::function<void(std::size_t)>& body,
                  ThreadPool& pool = ThreadPool::shared());
 
 }  // namespace kiln

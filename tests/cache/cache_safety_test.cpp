@@ -26,7 +26,8 @@ std::vector<fs::path> blobFiles(const fs::path& cache) {
 
 std::string sha256Hex(const std::string& text, const fs::path& scratch) {
   writeFile(scratch, text);
-  RunResult result = run({"sha256sum", scratch.string()}, scratch.parent_path());
+  RunResult result =
+      run({"sha256sum", scratch.string()}, scratch.parent_path());
   return result.output.substr(0, 64);
 }
 
@@ -38,9 +39,8 @@ std::string putBlob(const fs::path& cache, const std::string& text,
   fs::path target = cache / "cas" / digest.substr(0, 2) / digest;
   fs::create_directories(target.parent_path());
   fs::remove(target);
-  RunResult zstd = run({"zstd", "-q", "-f", plain.string(), "-o",
-                        target.string()},
-                       scratchDir);
+  RunResult zstd = run(
+      {"zstd", "-q", "-f", plain.string(), "-o", target.string()}, scratchDir);
   REQUIRE(zstd.exitCode == 0);
   return digest;
 }
@@ -161,20 +161,21 @@ TEST_CASE("crafted entries never write outside", "[cache]") {
   std::string logDigest = putBlob(cache.path(), "", scratch);
 
   auto entryFile = [&](const std::string& path) {
-    return R"({"path":")" + path + R"(","type":"file","mode":420,"size":5,"digest":")" +
-           fileDigest + R"("})";
+    return R"({"path":")" + path +
+           R"(","type":"file","mode":420,"size":5,"digest":")" + fileDigest +
+           R"("})";
   };
   std::vector<std::pair<std::string, std::string>> manifests = {
       {"dot-dot", "{\"entries\":[" + entryFile("out/../../escape.txt") +
                       "],\"version\":1}"},
-      {"absolute", "{\"entries\":[" + entryFile(victim.string()) +
-                       "],\"version\":1}"},
-      {"outside-output", "{\"entries\":[" + entryFile("src/data.txt") +
-                             "],\"version\":1}"},
+      {"absolute",
+       "{\"entries\":[" + entryFile(victim.string()) + "],\"version\":1}"},
+      {"outside-output",
+       "{\"entries\":[" + entryFile("src/data.txt") + "],\"version\":1}"},
       {"below-symlink",
        R"({"entries":[{"path":"out/link","type":"symlink","target":")" +
-           outside.path().string() + R"("},)" + entryFile("out/link/victim.txt") +
-           "],\"version\":1}"},
+           outside.path().string() + R"("},)" +
+           entryFile("out/link/victim.txt") + "],\"version\":1}"},
   };
   for (const auto& [name, manifest] : manifests) {
     DYNAMIC_SECTION(name) {

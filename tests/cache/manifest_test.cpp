@@ -61,8 +61,8 @@ TEST_CASE("malformed manifests are rejected", "[manifest]") {
   TreeManifest parsed;
   std::string error;
   CHECK_FALSE(TreeManifest::parse("{", &parsed, &error));
-  CHECK_FALSE(TreeManifest::parse(R"({"version":2,"entries":[]})", &parsed,
-                                  &error));
+  CHECK_FALSE(
+      TreeManifest::parse(R"({"version":2,"entries":[]})", &parsed, &error));
   CHECK_FALSE(TreeManifest::parse(
       R"({"version":1,"entries":[{"path":"a","type":"file","mode":420,"size":1,"digest":"zz"}]})",
       &parsed, &error));

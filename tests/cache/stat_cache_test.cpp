@@ -20,7 +20,9 @@ fs::path scratchDir() {
 }
 
 void setMtime(const fs::path& path, time_t seconds) {
-  struct utimbuf times{seconds, seconds};
+  struct utimbuf times {
+    seconds, seconds
+  };
   ::utime(path.c_str(), &times);
 }
 

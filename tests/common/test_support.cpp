@@ -55,7 +55,9 @@ std::string readText(const fs::path& path) {
   return buffer.str();
 }
 
-fs::path kilnBinary() { return KILN_BINARY; }
+fs::path kilnBinary() {
+  return KILN_BINARY;
+}
 
 namespace {
 
@@ -174,7 +176,9 @@ int Background::wait(std::chrono::milliseconds timeout) {
   return -1;
 }
 
-std::string Background::output() const { return readText(outputFile); }
+std::string Background::output() const {
+  return readText(outputFile);
+}
 
 bool processAlive(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");

@@ -13,6 +13,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Every test gets its own cache, so results of other tests and runs never
+// turn its steps into cache hits.
+std::map<std::string, std::string> privateCache(
+    const fs::path& dir, std::map<std::string, std::string> env = {}) {
+  env["KILN_CACHE_DIR"] = (dir / ".kiln/cache").string();
+  return env;
+}
+
 const char* kHeader = "version: 1\nrepos:\n  r: { path: . }\ntargets:\n";
 
 // A target whose step appends "start ID" and "end ID" lines, with a
@@ -50,16 +58,16 @@ std::map<std::string, std::pair<long long, long long>> readEvents(
 TEST_CASE("dependency order holds under -j2", "[integration]") {
   TempDir dir;
   std::map<std::string, std::vector<std::string>> deps = {
-      {"a", {}},         {"b", {}},         {"c", {"a"}},
-      {"d", {"a", "b"}}, {"e", {"c", "d"}}, {"f", {"b"}},
-      {"g", {"e", "f"}}, {"h", {}}};
+      {"a", {}},         {"b", {}},    {"c", {"a"}},      {"d", {"a", "b"}},
+      {"e", {"c", "d"}}, {"f", {"b"}}, {"g", {"e", "f"}}, {"h", {}}};
   std::string pipeline = kHeader;
   for (const auto& [id, list] : deps) {
     pipeline += timedTarget(id, list);
   }
   writeFile(dir / "kiln.yaml", pipeline);
 
-  RunResult result = runKiln({"build", "-j2", "--output", "plain"}, dir.path());
+  RunResult result = runKiln({"build", "-j2", "--output", "plain"}, dir.path(),
+                             privateCache(dir.path()));
   INFO(result.output);
   REQUIRE(result.exitCode == 0);
   auto events = readEvents(dir / "events.log");
@@ -74,17 +82,19 @@ TEST_CASE("dependency order holds under -j2", "[integration]") {
 
 TEST_CASE("failure stops dependents", "[integration]") {
   TempDir dir;
-  writeFile(dir / "kiln.yaml",
-            std::string(kHeader) +
-                "  - { name: bad, plugin: command, run: \"sleep 0.3; echo compiling; "
-                "echo 'error TS2322: broken' >&2; exit 3\" }\n"
-                "  - { name: after, plugin: command, deps: [bad], run: "
-                "\"touch after.done\" }\n"
-                "  - { name: slow, plugin: command, run: \"sleep 1; touch "
-                "slow.done\" }\n"
-                "  - { name: later, plugin: command, deps: [slow], run: "
-                "\"touch later.done\" }\n");
-  RunResult result = runKiln({"build", "-j2", "--output", "plain"}, dir.path());
+  writeFile(
+      dir / "kiln.yaml",
+      std::string(kHeader) +
+          "  - { name: bad, plugin: command, run: \"sleep 0.3; echo compiling; "
+          "echo 'error TS2322: broken' >&2; exit 3\" }\n"
+          "  - { name: after, plugin: command, deps: [bad], run: "
+          "\"touch after.done\" }\n"
+          "  - { name: slow, plugin: command, run: \"sleep 1; touch "
+          "slow.done\" }\n"
+          "  - { name: later, plugin: command, deps: [slow], run: "
+          "\"touch later.done\" }\n");
+  RunResult result = runKiln({"build", "-j2", "--output", "plain"}, dir.path(),
+                             privateCache(dir.path()));
   INFO(result.output);
   CHECK(result.exitCode == 1);
   CHECK_THAT(result.output, Catch::Contains("FAILED bad: exit status 3"));
@@ -107,8 +117,8 @@ TEST_CASE("keep going builds independent targets", "[integration]") {
                 "slow.done\" }\n"
                 "  - { name: later, plugin: command, deps: [slow], run: "
                 "\"touch later.done\" }\n");
-  RunResult result =
-      runKiln({"build", "-j2", "-k", "--output", "plain"}, dir.path());
+  RunResult result = runKiln({"build", "-j2", "-k", "--output", "plain"},
+                             dir.path(), privateCache(dir.path()));
   INFO(result.output);
   CHECK(result.exitCode == 1);
   CHECK_FALSE(fs::exists(dir / "after.done"));
@@ -124,10 +134,11 @@ TEST_CASE("step sees only declared environment", "[integration]") {
                 "    env: { NODE_ENV: production }\n"
                 "    pass_env: [KILN_TEST_TOKEN]\n"
                 "    run: \"env > env.txt; echo token=$KILN_TEST_TOKEN\"\n");
-  RunResult result = runKiln({"build", "--output", "plain"}, dir.path(),
-                             {{"KILN_TEST_UNDECLARED", "leak"},
-                              {"KILN_TEST_TOKEN", "s3cr3t-value"},
-                              {"NODE_ENV", "development"}});
+  RunResult result =
+      runKiln({"build", "--output", "plain"}, dir.path(),
+              privateCache(dir.path(), {{"KILN_TEST_UNDECLARED", "leak"},
+                                        {"KILN_TEST_TOKEN", "s3cr3t-value"},
+                                        {"NODE_ENV", "development"}}));
   INFO(result.output);
   REQUIRE(result.exitCode == 0);
   std::string env = readText(dir / "env.txt");
@@ -153,9 +164,9 @@ TEST_CASE("SIGINT leaves no process behind", "[integration]") {
                 "wait\"\n"
                 "  - { name: never, plugin: command, deps: [hang], run: "
                 "\"touch never.done\" }\n");
-  Background kiln = startKiln(
-      {"build", "--kill-grace", "1", "--output", "plain"}, dir.path(),
-      dir / "kiln.out");
+  Background kiln =
+      startKiln({"build", "--kill-grace", "1", "--output", "plain"}, dir.path(),
+                dir / "kiln.out", privateCache(dir.path()));
   REQUIRE(waitForFile(dir / "grandchild.pid"));
   REQUIRE(waitForFile(dir / "child.pid"));
   pid_t child = std::stoi(readText(dir / "child.pid"));
@@ -183,10 +194,10 @@ TEST_CASE("second kiln in a workspace waits", "[integration]") {
                 "    run: \"echo x > started; while [ ! -e release ]; do sleep "
                 "0.05; done\"\n");
   Background first = startKiln({"build", "--output", "plain"}, dir.path(),
-                               dir / "first.out");
+                               dir / "first.out", privateCache(dir.path()));
   REQUIRE(waitForFile(dir / "started"));
   Background second = startKiln({"build", "--output", "plain"}, dir.path(),
-                                dir / "second.out");
+                                dir / "second.out", privateCache(dir.path()));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (second.output().find("waiting for another kiln") ==
              std::string::npos &&
@@ -210,7 +221,8 @@ TEST_CASE("step timeout ends the step", "[integration]") {
                 "\"sleep 30\" }\n");
   auto started = std::chrono::steady_clock::now();
   RunResult result =
-      runKiln({"build", "--kill-grace", "1", "--output", "plain"}, dir.path());
+      runKiln({"build", "--kill-grace", "1", "--output", "plain"}, dir.path(),
+              privateCache(dir.path()));
   auto elapsed = std::chrono::steady_clock::now() - started;
   INFO(result.output);
   CHECK(result.exitCode == 1);
@@ -225,14 +237,16 @@ TEST_CASE("usage errors exit 2 and run nothing", "[integration]") {
                 "  - { name: a, plugin: command, run: \"touch ran\" }\n"
                 "  - { name: b, plugin: command, deps: [zzz], run: \"touch "
                 "ran\" }\n");
-  RunResult bad = runKiln({"build"}, dir.path());
+  RunResult bad = runKiln({"build"}, dir.path(), privateCache(dir.path()));
   CHECK(bad.exitCode == 2);
   CHECK_THAT(bad.output, Catch::Contains("kiln.yaml:6:"));
   CHECK_FALSE(fs::exists(dir / "ran"));
 
-  RunResult unknownOption = runKiln({"build", "--no-such-option"}, dir.path());
+  RunResult unknownOption = runKiln({"build", "--no-such-option"}, dir.path(),
+                                    privateCache(dir.path()));
   CHECK(unknownOption.exitCode == 2);
-  RunResult noPipeline = runKiln({"build", "-p", "missing.yaml"}, dir.path());
+  RunResult noPipeline = runKiln({"build", "-p", "missing.yaml"}, dir.path(),
+                                 privateCache(dir.path()));
   CHECK(noPipeline.exitCode == 2);
   CHECK_THAT(noPipeline.output, Catch::Contains("missing.yaml"));
 }
@@ -250,16 +264,18 @@ TEST_CASE("targets selected by repository and glob", "[integration]") {
             "b\" }\n"
             "  - { name: web, repo: two, plugin: command, run: \"touch w\" "
             "}\n");
-  RunResult byRepo = runKiln({"build", "two:*", "--output", "plain"}, dir.path());
+  RunResult byRepo = runKiln({"build", "two:*", "--output", "plain"},
+                             dir.path(), privateCache(dir.path()));
   INFO(byRepo.output);
   CHECK(byRepo.exitCode == 0);
   CHECK(fs::exists(dir / "two/w"));
   CHECK_FALSE(fs::exists(dir / "one/a"));
-  RunResult byGlob =
-      runKiln({"build", "api-*", "--output", "plain"}, dir.path());
+  RunResult byGlob = runKiln({"build", "api-*", "--output", "plain"},
+                             dir.path(), privateCache(dir.path()));
   CHECK(byGlob.exitCode == 0);
   CHECK(fs::exists(dir / "one/a"));
   CHECK(fs::exists(dir / "one/b"));
-  RunResult none = runKiln({"build", "apx"}, dir.path());
+  RunResult none =
+      runKiln({"build", "apx"}, dir.path(), privateCache(dir.path()));
   CHECK(none.exitCode == 2);
 }

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/graph.h"
 #include "core/pipeline_loader.h"
 #include "core/targets.h"
-#include "core/graph.h"
 #include "plugins/builtin.h"
 #include "util/strings.h"
 

@@ -83,10 +83,10 @@ TEST_CASE("ready queue runs longest path first", "[scheduler]") {
   // long1 -> long2 -> long3 is the critical path and must start first.
   // Then remaining path lengths decide (mid1 has 2 left); equal lengths go in
   // declaration order.
-  BuildGraph graph = makeGraph({makeStep("short"), makeStep("long1"),
-                                makeStep("long2", {"long1"}),
-                                makeStep("long3", {"long2"}),
-                                makeStep("mid1"), makeStep("mid2", {"mid1"})});
+  BuildGraph graph =
+      makeGraph({makeStep("short"), makeStep("long1"),
+                 makeStep("long2", {"long1"}), makeStep("long3", {"long2"}),
+                 makeStep("mid1"), makeStep("mid2", {"mid1"})});
   FakeExecutor executor(graph);
   std::vector<std::string> order = runGraph(graph, executor, false);
   REQUIRE(order.size() == 6);
@@ -99,8 +99,8 @@ TEST_CASE("ready queue runs longest path first", "[scheduler]") {
 }
 
 TEST_CASE("critical path uses weights", "[scheduler]") {
-  BuildGraph graph = makeGraph({makeStep("a"), makeStep("b", {"a"}),
-                                makeStep("c")});
+  BuildGraph graph =
+      makeGraph({makeStep("a"), makeStep("b", {"a"}), makeStep("c")});
   std::vector<double> weights = {1, 2, 10};
   std::vector<double> path = graph.criticalPath(weights);
   CHECK(path[*graph.find("a")] == 3);
@@ -109,8 +109,8 @@ TEST_CASE("critical path uses weights", "[scheduler]") {
 }
 
 TEST_CASE("failure stops new steps", "[scheduler]") {
-  BuildGraph graph = makeGraph({makeStep("bad"), makeStep("after", {"bad"}),
-                                makeStep("other")});
+  BuildGraph graph = makeGraph(
+      {makeStep("bad"), makeStep("after", {"bad"}), makeStep("other")});
   FakeExecutor executor(graph, {"bad"});
   std::vector<StepOutcome> outcomes;
   std::vector<std::string> order = runGraph(graph, executor, false, &outcomes);
@@ -121,10 +121,10 @@ TEST_CASE("failure stops new steps", "[scheduler]") {
 }
 
 TEST_CASE("keep going builds independent steps", "[scheduler]") {
-  BuildGraph graph = makeGraph(
-      {makeStep("bad"), makeStep("after", {"bad"}),
-       makeStep("after2", {"after"}), makeStep("other"),
-       makeStep("other2", {"other"})});
+  BuildGraph graph =
+      makeGraph({makeStep("bad"), makeStep("after", {"bad"}),
+                 makeStep("after2", {"after"}), makeStep("other"),
+                 makeStep("other2", {"other"})});
   FakeExecutor executor(graph, {"bad"});
   std::vector<StepOutcome> outcomes;
   std::vector<std::string> order = runGraph(graph, executor, true, &outcomes);
