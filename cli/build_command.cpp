@@ -4,8 +4,10 @@
 #include <thread>
 
 #include "cli/exit_codes.h"
+#include "core/affected.h"
 #include "core/executor.h"
 #include "core/plan.h"
+#include "core/report_files.h"
 #include "core/targets.h"
 #include "core/workspace_lock.h"
 #include "util/atomic_file.h"
@@ -95,10 +97,59 @@ std::vector<double> lastDurations(const BuildGraph& graph,
 
 }  // namespace
 
+std::map<std::string, std::string> parseSince(
+    const std::vector<std::string>& values, bool given) {
+  std::map<std::string, std::string> refs;
+  if (!given) {
+    return refs;
+  }
+  refs["*"] = "origin/main";
+  for (const auto& value : values) {
+    std::size_t equals = value.find('=');
+    if (equals == std::string::npos) {
+      refs["*"] = value;
+    } else {
+      refs[value.substr(0, equals)] = value.substr(equals + 1);
+    }
+  }
+  return refs;
+}
+
+std::vector<std::string> chooseTargets(
+    const Session& session, const std::vector<std::string>& selectors,
+    const std::map<std::string, std::string>& since, const std::string& shard,
+    std::vector<std::string>* warnings) {
+  std::vector<std::string> targets = selectTargets(session.targets, selectors);
+  if (!since.empty()) {
+    for (const auto& [repo, ref] : since) {
+      if (repo != "*" && session.workspace.repos.count(repo) == 0) {
+        throw UsageError("--since names unknown repository '" + repo + "'",
+                         "write --since REPO=REF with a repository of the "
+                         "pipeline, or --since REF for all");
+      }
+    }
+    std::vector<std::string> affected = affectedTargets(
+        session.targets, session.graph, session.workspace, since, warnings);
+    std::vector<std::string> kept;
+    for (const auto& name : targets) {
+      if (std::find(affected.begin(), affected.end(), name) != affected.end()) {
+        kept.push_back(name);
+      }
+    }
+    targets = std::move(kept);
+  }
+  if (!shard.empty()) {
+    auto [index, count] = parseShard(shard);
+    targets = shardTargets(std::move(targets), index, count);
+  }
+  return targets;
+}
+
 int runBuild(Session& session, const BuildOptions& options,
              BuildControl& control, OutputMode mode) {
-  std::vector<std::string> targets =
-      selectTargets(session.targets, options.targets);
+  std::vector<std::string> warnings = session.workspace.warnings;
+  std::vector<std::string> targets = chooseTargets(
+      session, options.targets, options.since, options.shard, &warnings);
   const BuildGraph& graph = session.graph;
   std::vector<bool> selected = graph.closure(targets);
   if (options.dryRun && !options.json) {
@@ -113,10 +164,14 @@ int runBuild(Session& session, const BuildOptions& options,
     return kExitSuccess;
   }
 
-  Reporter reporter(graph, mode, stdout);
+  Reporter reporter(graph, mode, stdout, session.workspace.logDir());
   reporter.setExplain(options.explain);
-  for (const auto& warning : session.workspace.warnings) {
+  for (const auto& warning : warnings) {
     reporter.warning(warning);
+  }
+  if (targets.empty()) {
+    reporter.message("nothing to build: no target selected" +
+                     std::string(options.since.empty() ? "" : " is affected"));
   }
   WorkspaceLock lock(session.workspace.stateDir,
                      [&](const std::string& text) { reporter.message(text); });
@@ -156,8 +211,18 @@ int runBuild(Session& session, const BuildOptions& options,
   reporter.finish();
 
   reporter.printSummary(scheduler.outcomes(), targets);
+  BuildStats stats = scheduler.stats();
+  if (!options.summaryJson.empty()) {
+    writeSummaryJson(options.summaryJson, graph, selected, scheduler.outcomes(),
+                     stats);
+  }
+  if (!options.profile.empty()) {
+    writeChromeTrace(options.profile, graph, selected, scheduler.outcomes());
+  }
+  if (!options.junit.empty()) {
+    writeJunit(options.junit, graph, selected, scheduler.outcomes(), stats);
+  }
   if (options.stats) {
-    BuildStats stats = scheduler.stats();
     char line[256];
     std::snprintf(line, sizeof line,
                   "stats: wall %s, critical path %s, step time %s on %d "

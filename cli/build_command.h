@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,26 @@ struct BuildOptions {
   bool explain = false;            // say why each step ran
   std::vector<std::string> force;  // targets to rerun
   std::chrono::milliseconds killGrace{5000};
+  /// --since: repository name (or "*" for all) -> ref; empty: no filter.
+  std::map<std::string, std::string> since;
+  std::string shard;  // "I/N", or empty
+  std::filesystem::path summaryJson;
+  std::filesystem::path profile;
+  std::filesystem::path junit;
 };
+
+/// Parses --since values: "REF" applies to every repository, "REPO=REF" to
+/// one; no value means origin/main everywhere.
+std::map<std::string, std::string> parseSince(
+    const std::vector<std::string>& values, bool given);
+
+/// The targets a build works on: the selectors' targets, then those
+/// affected since the --since refs, then this --shard's part. Warnings
+/// (a missing ref) are appended to `warnings`.
+std::vector<std::string> chooseTargets(
+    const Session& session, const std::vector<std::string>& selectors,
+    const std::map<std::string, std::string>& since, const std::string& shard,
+    std::vector<std::string>* warnings);
 
 /// State shared with the interrupt handler: it cancels the running build and
 /// stops the steps' process groups.

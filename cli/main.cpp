@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/build_command.h"
 #include "cli/exit_codes.h"
@@ -28,8 +29,27 @@ void printError(const std::string& text) {
   std::fprintf(stderr, "kiln: error: %s\n", text.c_str());
 }
 
-int listTargets(Session& session) {
+int listTargets(Session& session, const std::vector<std::string>& names,
+                bool json) {
+  if (json) {
+    nlohmann::json targets = nlohmann::json::array();
+    for (const auto& target : session.targets) {
+      if (std::find(names.begin(), names.end(), target.name) == names.end()) {
+        continue;
+      }
+      targets.push_back({{"name", target.name},
+                         {"plugin", target.plugin},
+                         {"repo", target.repo},
+                         {"dir", target.dir},
+                         {"deps", target.deps}});
+    }
+    std::printf("%s\n", nlohmann::json{{"targets", targets}}.dump(2).c_str());
+    return kExitSuccess;
+  }
   for (const auto& target : session.targets) {
+    if (std::find(names.begin(), names.end(), target.name) == names.end()) {
+      continue;
+    }
     std::string deps =
         target.deps.empty() ? "" : "  deps: " + join(target.deps, ", ");
     std::printf("%-24s %-10s %s:%s%s\n", target.name.c_str(),
@@ -104,8 +124,9 @@ int run(int argc, char** argv) {
                  "directory that repository paths are relative to; kiln's "
                  "state goes in DIR/.kiln");
   std::string output = "auto";
-  app.add_option("--output", output, "progress style: auto, tty or plain")
-      ->check(CLI::IsMember({"auto", "tty", "plain"}));
+  app.add_option("--output", output,
+                 "progress style: auto, tty, plain or github")
+      ->check(CLI::IsMember({"auto", "tty", "plain", "github"}));
 
   BuildOptions build;
   auto* buildCommand = app.add_subcommand("build", "build targets");
@@ -132,6 +153,26 @@ int run(int argc, char** argv) {
                            "their cache entries (repeatable)");
   buildCommand->add_flag("--explain", build.explain,
                          "say what changed for each step that runs");
+  std::vector<std::string> sinceValues;
+  auto* sinceOption = buildCommand->add_option(
+      "--since", sinceValues,
+      "build only targets whose inputs changed since the merge base with "
+      "REF (default origin/main), and their dependents; REPO=REF sets one "
+      "repository's ref");
+  sinceOption->expected(0, 1)->multi_option_policy(
+      CLI::MultiOptionPolicy::TakeAll);
+  buildCommand->add_option("--shard", build.shard,
+                           "build part I of N of the targets, such as 2/3");
+  std::string summaryJson;
+  std::string profile;
+  std::string junit;
+  buildCommand->add_option("--summary-json", summaryJson,
+                           "write each step's status, key, cache hit, "
+                           "duration and outputs to FILE as JSON");
+  buildCommand->add_option("--profile", profile,
+                           "write a Chrome trace of the build to FILE");
+  buildCommand->add_option("--junit", junit,
+                           "write a JUnit XML report of the steps to FILE");
   buildCommand->add_flag("--stats", build.stats,
                          "print wall time, critical path and scheduling "
                          "efficiency at the end");
@@ -147,6 +188,14 @@ int run(int argc, char** argv) {
   lsCommand->add_flag("--repos", listRepositories,
                       "list repositories with their branch, commit and "
                       "whether the tree is dirty");
+  bool listJson = false;
+  lsCommand->add_flag("--json", listJson, "print the targets as JSON");
+  std::vector<std::string> lsSinceValues;
+  auto* lsSinceOption = lsCommand->add_option(
+      "--since", lsSinceValues,
+      "list only targets affected since REF (see kiln build --since)");
+  lsSinceOption->expected(0, 1)->multi_option_policy(
+      CLI::MultiOptionPolicy::TakeAll);
 
   std::string graphFormat = "dot";
   std::vector<std::string> graphTargets;
@@ -218,11 +267,17 @@ int run(int argc, char** argv) {
   if (!workspaceDir.empty()) {
     global.workspace = workspaceDir;
   }
-  OutputMode mode = output == "tty"     ? OutputMode::kTty
-                    : output == "plain" ? OutputMode::kPlain
-                                        : detectOutputMode(stdout);
+  OutputMode mode = output == "tty"      ? OutputMode::kTty
+                    : output == "plain"  ? OutputMode::kPlain
+                    : output == "github" ? OutputMode::kGithub
+                                         : detectOutputMode(stdout);
   build.killGrace = std::chrono::milliseconds(
       static_cast<long long>(killGraceSeconds * 1000));
+
+  build.since = parseSince(sinceValues, sinceOption->count() > 0);
+  build.summaryJson = summaryJson;
+  build.profile = profile;
+  build.junit = junit;
 
   Session session = loadSession(global, plugins);
   if (buildCommand->parsed()) {
@@ -235,7 +290,17 @@ int run(int argc, char** argv) {
     return runClean(session, cleanTargets);
   }
   if (lsCommand->parsed()) {
-    return listRepositories ? listRepos(session) : listTargets(session);
+    if (listRepositories) {
+      return listRepos(session);
+    }
+    std::vector<std::string> warnings;
+    std::vector<std::string> names = chooseTargets(
+        session, {}, parseSince(lsSinceValues, lsSinceOption->count() > 0), "",
+        &warnings);
+    for (const auto& warning : warnings) {
+      std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    }
+    return listTargets(session, names, listJson);
   }
   if (graphCommand->parsed()) {
     std::vector<bool> selected =

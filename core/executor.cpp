@@ -20,14 +20,6 @@ std::chrono::milliseconds elapsedSince(Clock::time_point start) {
 
 }  // namespace
 
-std::string logFileName(const std::string& stepId) {
-  std::string name;
-  for (char c : stepId) {
-    name += (c == '/' ? '+' : c);
-  }
-  return name + ".log";
-}
-
 Executor::Executor(const BuildGraph& graph, ExecutorOptions options,
                    BuildContext& context, ProcessGroups& groups,
                    const std::atomic<bool>& interrupted)

@@ -59,7 +59,4 @@ class Executor : public StepExecutor {
   const std::atomic<bool>& interrupted_;
 };
 
-/// A file name for a step's log: the id with '/' replaced.
-std::string logFileName(const std::string& stepId);
-
 }  // namespace kiln

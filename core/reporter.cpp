@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include "util/strings.h"
@@ -12,6 +14,10 @@
 namespace kiln {
 
 OutputMode detectOutputMode(std::FILE* out) {
+  const char* github = std::getenv("GITHUB_ACTIONS");
+  if (github != nullptr && std::string(github) == "true") {
+    return OutputMode::kGithub;
+  }
   const char* term = std::getenv("TERM");
   bool dumb = term == nullptr || std::string(term) == "dumb";
   return ::isatty(::fileno(out)) && !dumb ? OutputMode::kTty
@@ -28,8 +34,30 @@ std::string elide(const std::string& text, std::size_t width) {
   return text.substr(0, width - 3) + "...";
 }
 
-Reporter::Reporter(const BuildGraph& graph, OutputMode mode, std::FILE* out)
-    : graph_(graph), mode_(mode), out_(out) {}
+std::string escapeWorkflowCommand(const std::string& text) {
+  std::string escaped;
+  for (char c : text) {
+    switch (c) {
+      case '%':
+        escaped += "%25";
+        break;
+      case '\r':
+        escaped += "%0D";
+        break;
+      case '\n':
+        escaped += "%0A";
+        break;
+      default:
+        escaped += c;
+        break;
+    }
+  }
+  return escaped;
+}
+
+Reporter::Reporter(const BuildGraph& graph, OutputMode mode, std::FILE* out,
+                   std::filesystem::path logDir)
+    : graph_(graph), mode_(mode), logDir_(std::move(logDir)), out_(out) {}
 
 int Reporter::terminalWidth() const {
   winsize size{};
@@ -92,6 +120,9 @@ void Reporter::stepFinished(std::size_t index, const StepOutcome& outcome) {
   const Step& step = graph_.step(index);
   std::string progress =
       "[" + std::to_string(finished_) + "/" + std::to_string(total_) + "] ";
+  if (mode_ == OutputMode::kGithub) {
+    printGithubGroup(index, outcome);
+  }
   switch (outcome.status) {
     case StepStatus::kFailed:
       printLine(progress + "FAILED " + step.id + ": " + outcome.detail);
@@ -103,7 +134,7 @@ void Reporter::stepFinished(std::size_t index, const StepOutcome& outcome) {
       printLine(progress + "cancelled " + step.id);
       break;
     default:
-      if (mode_ == OutputMode::kPlain) {
+      if (mode_ != OutputMode::kTty) {
         printLine(progress + statusName(outcome.status) + " " + step.id + " (" +
                   formatDuration(outcome.duration()) + ")");
       }
@@ -118,6 +149,30 @@ void Reporter::stepFinished(std::size_t index, const StepOutcome& outcome) {
   }
   redrawStatus();
   std::fflush(out_);
+}
+
+void Reporter::printGithubGroup(std::size_t index, const StepOutcome& outcome) {
+  const Step& step = graph_.step(index);
+  std::string log;
+  if (!logDir_.empty()) {
+    std::ifstream in(logDir_ / logFileName(step.id), std::ios::binary);
+    log.assign(std::istreambuf_iterator<char>(in),
+               std::istreambuf_iterator<char>());
+  }
+  printLine("::group::" + statusName(outcome.status) + " " + step.id + " (" +
+            formatDuration(outcome.duration()) + ")");
+  if (!log.empty()) {
+    if (log.back() == '\n') {
+      log.pop_back();
+    }
+    printLine(log);
+  }
+  printLine("::endgroup::");
+  if (outcome.status == StepStatus::kFailed) {
+    std::string first = outcome.detail.substr(0, outcome.detail.find('\n'));
+    printLine("::error title=" + escapeWorkflowCommand("kiln: " + step.id) +
+              "::" + escapeWorkflowCommand(step.id + " failed: " + first));
+  }
 }
 
 void Reporter::message(const std::string& text) {

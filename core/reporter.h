@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
@@ -13,15 +14,19 @@ namespace kiln {
 
 /// How progress is shown.
 enum class OutputMode {
-  kTty,    // one status line, redrawn in place
-  kPlain,  // one line per step start and finish
+  kTty,     // one status line, redrawn in place
+  kPlain,   // one line per step start and finish
+  kGithub,  // plain lines, each step's log in a ::group::, failures as
+            // ::error annotations (GitHub Actions workflow commands)
 };
 
 /// Shows build progress on a terminal or in a log, and the summary at the
 /// end. Observes the scheduler; never drives it.
 class Reporter : public BuildObserver {
  public:
-  Reporter(const BuildGraph& graph, OutputMode mode, std::FILE* out);
+  /// `logDir` holds the step logs that GitHub mode prints in groups.
+  Reporter(const BuildGraph& graph, OutputMode mode, std::FILE* out,
+           std::filesystem::path logDir = {});
 
   void buildStarted(std::size_t stepCount) override;
   void stepStarted(std::size_t index) override;
@@ -44,11 +49,13 @@ class Reporter : public BuildObserver {
 
  private:
   void printLine(const std::string& text);
+  void printGithubGroup(std::size_t index, const StepOutcome& outcome);
   void redrawStatus();
   int terminalWidth() const;
 
   const BuildGraph& graph_;
   OutputMode mode_;
+  std::filesystem::path logDir_;
   std::FILE* out_;
   std::mutex mutex_;
   std::size_t total_ = 0;
@@ -58,8 +65,12 @@ class Reporter : public BuildObserver {
   bool explain_ = false;
 };
 
-/// Picks the terminal mode when `out` is a terminal and TERM is not "dumb".
+/// Picks GitHub mode when GITHUB_ACTIONS is "true", the terminal mode when
+/// `out` is a terminal and TERM is not "dumb", else plain lines.
 OutputMode detectOutputMode(std::FILE* out);
+
+/// Escapes text for a GitHub Actions workflow command: '%', CR and LF.
+std::string escapeWorkflowCommand(const std::string& text);
 
 /// Shortens text to `width` columns, ending it with "..." when cut.
 std::string elide(const std::string& text, std::size_t width);

@@ -126,7 +126,7 @@ void Scheduler::run() {
 
   std::vector<std::thread> workers;
   for (int i = 0; i < options_.jobs; ++i) {
-    workers.emplace_back([this] { worker(); });
+    workers.emplace_back([this, i] { worker(i); });
   }
   for (auto& thread : workers) {
     thread.join();
@@ -135,7 +135,7 @@ void Scheduler::run() {
                                                                 start_);
 }
 
-void Scheduler::worker() {
+void Scheduler::worker(int id) {
   std::unique_lock lock(mutex_);
   while (true) {
     wake_.wait(
@@ -166,6 +166,7 @@ void Scheduler::worker() {
     outcome.started = started;
     outcome.finished = std::chrono::duration_cast<std::chrono::milliseconds>(
         Clock::now() - start_);
+    outcome.worker = id;
 
     lock.lock();
     --running_;

@@ -43,9 +43,11 @@ struct StepOutcome {
   std::string note;
   /// Total bytes of the outputs, when known.
   std::uint64_t outputBytes = 0;
-  /// Filled in by the scheduler: time from the build's start.
+  /// Filled in by the scheduler: time from the build's start, and the
+  /// worker that ran the step (for traces).
   std::chrono::milliseconds started{0};
   std::chrono::milliseconds finished{0};
+  int worker = 0;
 
   std::chrono::milliseconds duration() const { return finished - started; }
 
@@ -126,7 +128,7 @@ class Scheduler {
   const std::vector<std::size_t>& startOrder() const { return startOrder_; }
 
  private:
-  void worker();
+  void worker(int id);
   void markDependentsFailed(std::size_t index);
   void push(std::size_t index);
   bool popReady(std::size_t* index);

@@ -2,6 +2,14 @@
 
 namespace kiln {
 
+std::string logFileName(const std::string& stepId) {
+  std::string name;
+  for (char c : stepId) {
+    name += (c == '/' ? '+' : c);
+  }
+  return name + ".log";
+}
+
 bool sameDefinition(const Step& a, const Step& b) {
   return a.id == b.id && a.kind == b.kind && a.repo == b.repo &&
          a.workingDir == b.workingDir && a.argv == b.argv &&

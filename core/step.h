@@ -73,6 +73,9 @@ struct Step {
   }
 };
 
+/// A file name for a step's log: the id with '/' replaced by '+'.
+std::string logFileName(const std::string& stepId);
+
 /// Returns true if two declarations of one shared step agree in everything
 /// that affects the result (the owning targets aside).
 bool sameDefinition(const Step& a, const Step& b);
