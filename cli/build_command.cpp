@@ -1,8 +1,10 @@
 #include "cli/build_command.h"
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cache/remote/http_remote_cache.h"
 #include "cli/exit_codes.h"
 #include "core/affected.h"
 #include "core/executor.h"
@@ -48,6 +50,46 @@ std::unique_ptr<BuildContext> makeContext(const Session& session,
   }
   return std::make_unique<BuildContext>(session.workspace.stateDir,
                                         std::move(store), CachePolicy{});
+}
+
+std::string fromEnvironment(const std::string& value, const char* variable) {
+  if (!value.empty()) {
+    return value;
+  }
+  const char* set = std::getenv(variable);
+  return set != nullptr ? set : "";
+}
+
+// Connects the remote cache named by the options or the environment, if
+// any. Warnings (the server went away) go to `warn`, once.
+std::unique_ptr<RemoteSteps> makeRemote(
+    const BuildOptions& options, std::function<void(const std::string&)> warn) {
+  std::string url = fromEnvironment(options.remoteCache, "KILN_REMOTE_CACHE");
+  if (url.empty() || options.noCache) {
+    return nullptr;
+  }
+  RemoteCacheOptions remote;
+  remote.url = url;
+  remote.readOnly = options.remoteReadOnly;
+  std::string signKey =
+      fromEnvironment(options.signKey.string(), "KILN_REMOTE_CACHE_SIGN_KEY");
+  std::string verifyKey = fromEnvironment(options.verifyKey.string(),
+                                          "KILN_REMOTE_CACHE_VERIFY_KEY");
+  if (!signKey.empty() && !remote.readOnly) {
+    remote.signingKey =
+        std::make_shared<SigningKey>(SigningKey::loadPem(signKey));
+  }
+  if (!verifyKey.empty()) {
+    remote.verifyingKey =
+        std::make_shared<VerifyingKey>(VerifyingKey::loadPem(verifyKey));
+  }
+  remote.onUnavailable = [warn](const std::string& reason) {
+    warn("remote cache unavailable (" + reason +
+         "); going on with the local cache");
+  };
+  return std::make_unique<RemoteSteps>(
+      std::make_unique<HttpRemoteCache>(std::move(remote)),
+      options.remoteReadOnly);
 }
 
 void printPlain(const BuildGraph& graph, const std::vector<bool>& selected) {
@@ -176,6 +218,8 @@ int runBuild(Session& session, const BuildOptions& options,
   WorkspaceLock lock(session.workspace.stateDir,
                      [&](const std::string& text) { reporter.message(text); });
   std::unique_ptr<BuildContext> context = makeContext(session, options.noCache);
+  context->setRemote(makeRemote(
+      options, [&](const std::string& text) { reporter.warning(text); }));
 
   control.killGrace = options.killGrace;
   ExecutorOptions executorOptions;
@@ -209,6 +253,12 @@ int runBuild(Session& session, const BuildOptions& options,
   control.building = false;
   context->save();
   reporter.finish();
+  if (RemoteSteps* remote = context->remote()) {
+    std::string uploads = remote->finish();
+    reporter.message(
+        "remote cache: " + std::to_string(context->counts().remoteHits.load()) +
+        " hits" + (uploads.empty() ? "" : "; " + uploads));
+  }
 
   reporter.printSummary(scheduler.outcomes(), targets);
   BuildStats stats = scheduler.stats();

@@ -27,7 +27,11 @@ struct BuildOptions {
   std::chrono::milliseconds killGrace{5000};
   /// --since: repository name (or "*" for all) -> ref; empty: no filter.
   std::map<std::string, std::string> since;
-  std::string shard;  // "I/N", or empty
+  std::string shard;        // "I/N", or empty
+  std::string remoteCache;  // URL; empty: KILN_REMOTE_CACHE, else none
+  bool remoteReadOnly = false;
+  std::filesystem::path signKey;    // private key that signs uploads
+  std::filesystem::path verifyKey;  // public key that downloads must match
   std::filesystem::path summaryJson;
   std::filesystem::path profile;
   std::filesystem::path junit;

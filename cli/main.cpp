@@ -6,6 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cache/remote/signature.h"
 #include "cli/build_command.h"
 #include "cli/exit_codes.h"
 #include "cli/graph_format.h"
@@ -126,7 +127,8 @@ int run(int argc, char** argv) {
   std::string output = "auto";
   app.add_option("--output", output,
                  "progress style: auto, tty, plain or github")
-      ->check(CLI::IsMember({"auto", "tty", "plain", "github"}));
+      ->check(CLI::IsMember({"auto", "tty", "plain", "github"}))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   BuildOptions build;
   auto* buildCommand = app.add_subcommand("build", "build targets");
@@ -163,6 +165,21 @@ int run(int argc, char** argv) {
       CLI::MultiOptionPolicy::TakeAll);
   buildCommand->add_option("--shard", build.shard,
                            "build part I of N of the targets, such as 2/3");
+  buildCommand->add_option("--remote-cache", build.remoteCache,
+                           "HTTP cache URL (bazel-remote protocol), such as "
+                           "http://cache:8080/team; default: "
+                           "$KILN_REMOTE_CACHE");
+  buildCommand->add_flag("--remote-cache-readonly", build.remoteReadOnly,
+                         "read the remote cache but never write to it");
+  std::string signKey;
+  std::string verifyKey;
+  buildCommand->add_option("--remote-cache-sign-key", signKey,
+                           "Ed25519 private key (PEM) that signs uploaded "
+                           "entries; default: $KILN_REMOTE_CACHE_SIGN_KEY");
+  buildCommand->add_option("--remote-cache-verify-key", verifyKey,
+                           "Ed25519 public key (PEM): entries not signed "
+                           "with its private key are misses; default: "
+                           "$KILN_REMOTE_CACHE_VERIFY_KEY");
   std::string summaryJson;
   std::string profile;
   std::string junit;
@@ -224,6 +241,16 @@ int run(int argc, char** argv) {
       "verify", "check every blob against its digest");
   std::optional<std::string> gcMaxSize;
   std::optional<std::string> gcMaxAge;
+  std::string keygenPrivate;
+  std::string keygenPublic;
+  auto* keygenCommand = cacheCommand->add_subcommand(
+      "keygen", "write an Ed25519 key pair for signing remote cache entries");
+  keygenCommand
+      ->add_option("private", keygenPrivate,
+                   "private key file to write (mode 0600)")
+      ->required();
+  keygenCommand->add_option("public", keygenPublic, "public key file to write")
+      ->required();
   auto* gcCommand =
       cacheCommand->add_subcommand("gc", "evict least recently used entries");
   gcCommand->add_option("--max-size", gcMaxSize,
@@ -259,6 +286,12 @@ int run(int argc, char** argv) {
   if (verifyCommand->parsed()) {
     return runCacheVerify();
   }
+  if (keygenCommand->parsed()) {
+    generateSigningKeyPair(keygenPrivate, keygenPublic);
+    std::printf("wrote %s (private, keep it on trusted CI only) and %s\n",
+                keygenPrivate.c_str(), keygenPublic.c_str());
+    return kExitSuccess;
+  }
   if (gcCommand->parsed()) {
     return runCacheGc(gcMaxSize, gcMaxAge);
   }
@@ -276,6 +309,8 @@ int run(int argc, char** argv) {
 
   build.since = parseSince(sinceValues, sinceOption->count() > 0);
   build.summaryJson = summaryJson;
+  build.signKey = signKey;
+  build.verifyKey = verifyKey;
   build.profile = profile;
   build.junit = junit;
 

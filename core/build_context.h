@@ -9,6 +9,7 @@
 #include "cache/local_store.h"
 #include "core/action_key.h"
 #include "core/build_record.h"
+#include "core/remote_steps.h"
 #include "core/stat_cache.h"
 #include "core/step.h"
 #include "core/tool_identity.h"
@@ -24,6 +25,7 @@ struct CachePolicy {
 /// Counts of one build's cache traffic.
 struct CacheCounts {
   std::atomic<std::uint64_t> hits{0};
+  std::atomic<std::uint64_t> remoteHits{0};  // included in hits
   std::atomic<std::uint64_t> misses{0};
   std::atomic<std::uint64_t> stores{0};
 };
@@ -42,6 +44,11 @@ class BuildContext {
                       const std::map<std::string, std::string>& depDigests);
 
   LocalStore* store() { return store_.get(); }
+  /// The remote cache, or null when none is configured.
+  RemoteSteps* remote() { return remote_.get(); }
+  void setRemote(std::unique_ptr<RemoteSteps> remote) {
+    remote_ = std::move(remote);
+  }
   const CachePolicy& policy() const { return policy_; }
   StatCache& statCache() { return statCache_; }
   BuildRecord& record() { return record_; }
@@ -55,6 +62,7 @@ class BuildContext {
 
  private:
   std::unique_ptr<LocalStore> store_;
+  std::unique_ptr<RemoteSteps> remote_;
   CachePolicy policy_;
   StatCache statCache_;
   ToolIdentities tools_;

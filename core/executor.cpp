@@ -80,6 +80,22 @@ StepOutcome Executor::execute(std::size_t index,
       return outcome;
     }
     std::string note = outcome.note;
+    RemoteSteps* remote = context_.remote();
+    std::string remoteReason;
+    if (!forced && context_.policy().read && remote != nullptr &&
+        remote->fetch(step, key, *context_.store(), &remoteReason)) {
+      outcome = StepOutcome();
+      if (tryRestore(step, key, &outcome)) {
+        outcome.cacheSource = "remote";
+        ++context_.counts().remoteHits;
+        context_.record().saveKeyInputs(step.id, inputs);
+        return outcome;
+      }
+      note = outcome.note;
+    } else if (!remoteReason.empty()) {
+      note = "remote cache entry for " + step.id + " not used (" +
+             remoteReason + ")";
+    }
     if (context_.policy().read) {
       ++context_.counts().misses;
     }
@@ -182,8 +198,13 @@ void Executor::finishBuilt(const Step& step, const KeyInputs* inputs,
     action.log = store.putBytes(log);
     action.outputBytes = outcome->outputBytes;
     action.durationMs = static_cast<std::uint64_t>(duration.count());
-    store.putAction(outcome->actionKey, action.serialize());
+    std::string recordText = action.serialize();
+    store.putAction(outcome->actionKey, recordText);
     ++context_.counts().stores;
+    if (RemoteSteps* remote = context_.remote()) {
+      remote->upload(step, outcome->actionKey, snapshot.manifest, manifestText,
+                     log, recordText);
+    }
   }
 
   StepRecord record;

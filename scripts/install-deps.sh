@@ -12,7 +12,7 @@ packages=(
   libssl-dev libarchive-dev libcurl4-openssl-dev catch2
   # tests and benchmarks: real servers and image tools
   zstd curl nginx docker-registry skopeo umoci podman runc hyperfine binutils
-  apache2-utils python3
+  apache2-utils python3 protobuf-compiler
 )
 
 missing=()

@@ -1,0 +1,154 @@
+#include "core/remote_steps.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "core/outputs.h"
+#include "util/thread_pool.h"
+
+namespace kiln {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Downloads run on more threads than there are cores, because they mostly
+// wait for the network.
+ThreadPool& downloadPool() {
+  static ThreadPool pool(8);
+  return pool;
+}
+
+bool parseDigest(const std::string& hex, Digest* digest) {
+  return Digest::parse(hex, digest);
+}
+
+}  // namespace
+
+RemoteSteps::RemoteSteps(std::unique_ptr<RemoteCache> cache, bool readOnly)
+    : cache_(std::move(cache)) {
+  if (!readOnly) {
+    uploader_ = std::make_unique<Uploader>(*cache_);
+  }
+}
+
+RemoteSteps::~RemoteSteps() = default;
+
+bool RemoteSteps::fetch(const Step& step, const std::string& key,
+                        LocalStore& store, std::string* reason) {
+  Digest actionKey;
+  if (!parseDigest(key, &actionKey) || !cache_->available()) {
+    return false;
+  }
+  RemoteActionEntry entry;
+  RemoteResult lookup = cache_->getAction(actionKey, &entry);
+  if (!lookup.isOk()) {
+    if (lookup.isMiss() && !lookup.message().empty()) {
+      *reason = lookup.message();
+    }
+    return false;
+  }
+
+  std::string recordText;
+  ActionRecord record;
+  if (!cache_->getBlobBytes(entry.manifest, &recordText).isOk() ||
+      !ActionRecord::parse(recordText, &record)) {
+    *reason = "remote result record missing or unreadable";
+    return false;
+  }
+  std::string manifestText;
+  TreeManifest manifest;
+  std::string error;
+  if (!cache_->getBlobBytes(record.manifest, &manifestText).isOk() ||
+      !TreeManifest::parse(manifestText, &manifest, &error)) {
+    *reason = "remote output manifest missing or unreadable";
+    return false;
+  }
+  std::string problem = validateManifest(manifest, step.outputs);
+  if (!problem.empty()) {
+    *reason = "remote output manifest rejected: " + problem;
+    return false;
+  }
+
+  std::set<Digest> unique = {record.log};
+  for (const auto& file : manifest.entries) {
+    if (file.type == EntryType::kFile && !store.hasBlob(file.digest)) {
+      unique.insert(file.digest);
+    }
+  }
+  std::vector<Digest> needed(unique.begin(), unique.end());
+  std::atomic<bool> failed{false};
+  std::mutex reasonMutex;
+  parallelFor(
+      needed.size(),
+      [&](std::size_t i) {
+        if (failed || store.hasBlob(needed[i])) {
+          return;
+        }
+        fs::path temporary =
+            store.root() / "tmp" /
+            ("remote." + std::to_string(::getpid()) + "." + needed[i].hex());
+        RemoteResult got = cache_->getBlobToFile(needed[i], temporary);
+        try {
+          if (got.isOk()) {
+            store.putFile(temporary, needed[i]);
+          }
+        } catch (const std::exception& exception) {
+          got = RemoteResult::error(exception.what());
+        }
+        ::unlink(temporary.c_str());
+        if (!got.isOk() && !failed.exchange(true)) {
+          std::lock_guard lock(reasonMutex);
+          *reason =
+              "blob " + needed[i].hex() + " unavailable: " +
+              (got.message().empty() ? "not on the server" : got.message());
+        }
+      },
+      downloadPool());
+  if (failed) {
+    return false;
+  }
+  store.putBytes(manifestText);
+  store.putAction(key, recordText);
+  return true;
+}
+
+void RemoteSteps::upload(const Step& step, const std::string& key,
+                         const TreeManifest& manifest,
+                         const std::string& manifestText,
+                         const std::string& log,
+                         const std::string& recordText) {
+  if (!uploader_ || !cache_->available()) {
+    return;
+  }
+  UploadJob job;
+  if (!parseDigest(key, &job.actionKey)) {
+    return;
+  }
+  for (const auto& entry : manifest.entries) {
+    if (entry.type == EntryType::kFile) {
+      job.blobs.push_back(
+          UploadBlob::fromFile(entry.digest, step.repoRoot / entry.path));
+    }
+  }
+  job.blobs.push_back(
+      UploadBlob::fromBytes(sha256(manifestText), manifestText));
+  job.blobs.push_back(UploadBlob::fromBytes(sha256(log), log));
+  Digest recordDigest = sha256(recordText);
+  job.blobs.push_back(UploadBlob::fromBytes(recordDigest, recordText));
+  job.entry.manifest = recordDigest;
+  job.entry.manifestSize = recordText.size();
+  uploader_->submit(std::move(job));
+}
+
+std::string RemoteSteps::finish() {
+  if (!uploader_) {
+    return {};
+  }
+  return uploader_->flush().summary();
+}
+
+}  // namespace kiln
