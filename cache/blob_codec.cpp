@@ -44,40 +44,72 @@ void writeAll(int fd, const void* data, std::size_t size) {
   }
 }
 
+// Compression state and buffers are kept per thread and reused: allocating
+// them per blob would mmap and munmap megabytes each time, which serializes
+// the threads of a process on its memory map lock.
+struct CompressState {
+  std::unique_ptr<ZSTD_CCtx, CompressDeleter> context{ZSTD_createCCtx()};
+  std::size_t inSize = ZSTD_CStreamInSize();
+  std::size_t outSize = ZSTD_CStreamOutSize();
+  std::unique_ptr<char[]> in{new char[inSize]};
+  std::unique_ptr<char[]> out{new char[outSize]};
+};
+
+struct DecompressState {
+  std::unique_ptr<ZSTD_DCtx, DecompressDeleter> context{ZSTD_createDCtx()};
+  std::size_t inSize = ZSTD_DStreamInSize();
+  std::size_t outSize = ZSTD_DStreamOutSize();
+  std::unique_ptr<char[]> in{new char[inSize]};
+  std::unique_ptr<char[]> out{new char[outSize]};
+};
+
+CompressState& compressState() {
+  thread_local CompressState state;
+  ZSTD_CCtx_reset(state.context.get(), ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(state.context.get(), ZSTD_c_compressionLevel,
+                         kBlobCompressionLevel);
+  ZSTD_CCtx_setParameter(state.context.get(), ZSTD_c_checksumFlag, 1);
+  return state;
+}
+
+DecompressState& decompressState() {
+  thread_local DecompressState state;
+  ZSTD_DCtx_reset(state.context.get(), ZSTD_reset_session_and_parameters);
+  return state;
+}
+
 }  // namespace
 
 Digest compressFile(int in, int out, std::uint64_t* size) {
-  std::unique_ptr<ZSTD_CCtx, CompressDeleter> context(ZSTD_createCCtx());
-  ZSTD_CCtx_setParameter(context.get(), ZSTD_c_compressionLevel,
-                         kBlobCompressionLevel);
-  ZSTD_CCtx_setParameter(context.get(), ZSTD_c_checksumFlag, 1);
-  std::size_t inSize = ZSTD_CStreamInSize();
-  std::size_t outSize = ZSTD_CStreamOutSize();
-  auto inBuffer = std::make_unique<char[]>(inSize);
-  auto outBuffer = std::make_unique<char[]>(outSize);
+  CompressState& state = compressState();
+  ZSTD_CCtx* context = state.context.get();
+  std::size_t inSize = state.inSize;
+  std::size_t outSize = state.outSize;
+  char* inBuffer = state.in.get();
+  char* outBuffer = state.out.get();
   Sha256 hasher;
   *size = 0;
   while (true) {
-    ssize_t count = readSome(in, inBuffer.get(), inSize);
+    ssize_t count = readSome(in, inBuffer, inSize);
     if (count < 0) {
       throw std::system_error(errno, std::generic_category(),
                               "cannot read a file to cache");
     }
-    hasher.update(inBuffer.get(), static_cast<std::size_t>(count));
+    hasher.update(inBuffer, static_cast<std::size_t>(count));
     *size += static_cast<std::uint64_t>(count);
     bool last = count == 0;
     ZSTD_EndDirective mode = last ? ZSTD_e_end : ZSTD_e_continue;
-    ZSTD_inBuffer input{inBuffer.get(), static_cast<std::size_t>(count), 0};
+    ZSTD_inBuffer input{inBuffer, static_cast<std::size_t>(count), 0};
     bool finished = false;
     while (!finished) {
-      ZSTD_outBuffer output{outBuffer.get(), outSize, 0};
+      ZSTD_outBuffer output{outBuffer, outSize, 0};
       std::size_t remaining =
-          ZSTD_compressStream2(context.get(), &output, &input, mode);
+          ZSTD_compressStream2(context, &output, &input, mode);
       if (ZSTD_isError(remaining)) {
         throw std::runtime_error(std::string("zstd compression failed: ") +
                                  ZSTD_getErrorName(remaining));
       }
-      writeAll(out, outBuffer.get(), output.pos);
+      writeAll(out, outBuffer, output.pos);
       finished = last ? remaining == 0 : input.pos == input.size;
     }
     if (last) {
@@ -105,17 +137,18 @@ std::string compressBytes(std::string_view data) {
 }
 
 bool decompressFile(int in, int out, Digest* digest, std::uint64_t* size) {
-  std::unique_ptr<ZSTD_DCtx, DecompressDeleter> context(ZSTD_createDCtx());
-  std::size_t inSize = ZSTD_DStreamInSize();
-  std::size_t outSize = ZSTD_DStreamOutSize();
-  auto inBuffer = std::make_unique<char[]>(inSize);
-  auto outBuffer = std::make_unique<char[]>(outSize);
+  DecompressState& state = decompressState();
+  ZSTD_DCtx* context = state.context.get();
+  std::size_t inSize = state.inSize;
+  std::size_t outSize = state.outSize;
+  char* inBuffer = state.in.get();
+  char* outBuffer = state.out.get();
   Sha256 hasher;
   *size = 0;
   std::size_t lastResult = 1;  // nonzero: a frame is incomplete
   bool sawInput = false;
   while (true) {
-    ssize_t count = readSome(in, inBuffer.get(), inSize);
+    ssize_t count = readSome(in, inBuffer, inSize);
     if (count < 0) {
       return false;
     }
@@ -123,32 +156,32 @@ bool decompressFile(int in, int out, Digest* digest, std::uint64_t* size) {
       break;
     }
     sawInput = true;
-    ZSTD_inBuffer input{inBuffer.get(), static_cast<std::size_t>(count), 0};
+    ZSTD_inBuffer input{inBuffer, static_cast<std::size_t>(count), 0};
     while (input.pos < input.size) {
-      ZSTD_outBuffer output{outBuffer.get(), outSize, 0};
-      lastResult = ZSTD_decompressStream(context.get(), &output, &input);
+      ZSTD_outBuffer output{outBuffer, outSize, 0};
+      lastResult = ZSTD_decompressStream(context, &output, &input);
       if (ZSTD_isError(lastResult)) {
         return false;
       }
-      hasher.update(outBuffer.get(), output.pos);
+      hasher.update(outBuffer, output.pos);
       *size += output.pos;
       if (out >= 0) {
-        writeAll(out, outBuffer.get(), output.pos);
+        writeAll(out, outBuffer, output.pos);
       }
     }
   }
   // Flush what the decoder still holds for a frame whose input is complete.
   while (sawInput && lastResult != 0) {
     ZSTD_inBuffer input{nullptr, 0, 0};
-    ZSTD_outBuffer output{outBuffer.get(), outSize, 0};
-    lastResult = ZSTD_decompressStream(context.get(), &output, &input);
+    ZSTD_outBuffer output{outBuffer, outSize, 0};
+    lastResult = ZSTD_decompressStream(context, &output, &input);
     if (ZSTD_isError(lastResult) || output.pos == 0) {
       break;
     }
-    hasher.update(outBuffer.get(), output.pos);
+    hasher.update(outBuffer, output.pos);
     *size += output.pos;
     if (out >= 0) {
-      writeAll(out, outBuffer.get(), output.pos);
+      writeAll(out, outBuffer, output.pos);
     }
   }
   if (!sawInput || lastResult != 0) {
@@ -159,14 +192,14 @@ bool decompressFile(int in, int out, Digest* digest, std::uint64_t* size) {
 }
 
 bool decompressBytes(std::string_view compressed, std::string* data) {
-  std::unique_ptr<ZSTD_DCtx, DecompressDeleter> context(ZSTD_createDCtx());
+  ZSTD_DCtx* context = decompressState().context.get();
   data->clear();
   std::string buffer(ZSTD_DStreamOutSize(), '\0');
   ZSTD_inBuffer input{compressed.data(), compressed.size(), 0};
   std::size_t result = 1;
   while (input.pos < input.size || result != 0) {
     ZSTD_outBuffer output{buffer.data(), buffer.size(), 0};
-    result = ZSTD_decompressStream(context.get(), &output, &input);
+    result = ZSTD_decompressStream(context, &output, &input);
     if (ZSTD_isError(result)) {
       return false;
     }

@@ -83,8 +83,11 @@ Digest sha256File(const std::filesystem::path& path) {
                             "cannot read " + path.string());
   }
   Sha256 hasher;
+  // One buffer per thread: a fresh 256 KiB allocation per file would be an
+  // mmap and munmap, which serialize the threads of a process on its
+  // memory map lock.
   constexpr std::size_t kChunk = 256 * 1024;
-  auto buffer = std::make_unique<char[]>(kChunk);
+  thread_local std::unique_ptr<char[]> buffer(new char[kChunk]);
   while (true) {
     ssize_t count = ::read(fd, buffer.get(), kChunk);
     if (count < 0) {
