@@ -220,6 +220,10 @@ int runBuild(Session& session, const BuildOptions& options,
   std::unique_ptr<BuildContext> context = makeContext(session, options.noCache);
   context->setRemote(makeRemote(
       options, [&](const std::string& text) { reporter.warning(text); }));
+  std::unique_ptr<BaseImages> bases = openBaseImages(session);
+  context->setImages(std::make_unique<ImageBuilder>(
+      imageOutputDir(session, options.images) / "layout", sourceDateEpoch(),
+      *bases, context->store(), context->statCache(), context->record()));
 
   control.killGrace = options.killGrace;
   ExecutorOptions executorOptions;
@@ -252,7 +256,12 @@ int runBuild(Session& session, const BuildOptions& options,
   control.scheduler = nullptr;
   control.building = false;
   context->save();
+  bases->save();
   reporter.finish();
+  for (const auto& file : writeImageFiles(
+           session, selected, scheduler.outcomes(), options.images)) {
+    reporter.message("wrote " + file.string());
+  }
   if (RemoteSteps* remote = context->remote()) {
     std::string uploads = remote->finish();
     reporter.message(

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/image_files.h"
 #include "cli/session.h"
 #include "core/process.h"
 #include "core/reporter.h"
@@ -32,6 +33,7 @@ struct BuildOptions {
   bool remoteReadOnly = false;
   std::filesystem::path signKey;    // private key that signs uploads
   std::filesystem::path verifyKey;  // public key that downloads must match
+  ImageOutputOptions images;
   std::filesystem::path summaryJson;
   std::filesystem::path profile;
   std::filesystem::path junit;

@@ -180,6 +180,16 @@ int run(int argc, char** argv) {
                            "Ed25519 public key (PEM): entries not signed "
                            "with its private key are misses; default: "
                            "$KILN_REMOTE_CACHE_VERIFY_KEY");
+  std::string outDir;
+  buildCommand->add_option("--out", outDir,
+                           "directory for images: an OCI layout, the images "
+                           "lock file, a Compose override and archives "
+                           "(default: .kiln/images in the workspace)");
+  buildCommand->add_flag("--oci-archive", build.images.ociArchive,
+                         "also write each image as an oci-archive tarball");
+  buildCommand->add_flag("--docker-archive", build.images.dockerArchive,
+                         "also write each image as a docker-archive tarball "
+                         "for docker load or podman load");
   std::string summaryJson;
   std::string profile;
   std::string junit;
@@ -222,6 +232,25 @@ int run(int argc, char** argv) {
   graphCommand->add_option("targets", graphTargets, "targets (default: all)");
 
   app.add_subcommand("plugins", "list plugins and their options");
+
+  std::string pushDestination;
+  std::string pushOut;
+  auto* pushCommand = app.add_subcommand(
+      "push",
+      "push the built images to REGISTRY/NAMESPACE (http:// first "
+      "for a plain-HTTP registry)");
+  pushCommand
+      ->add_option("destination", pushDestination,
+                   "REGISTRY/NAMESPACE, such as ghcr.io/acme")
+      ->required();
+  pushCommand->add_option("--out", pushOut,
+                          "the image directory of the build (default: "
+                          ".kiln/images in the workspace)");
+
+  auto* basesCommand = app.add_subcommand("bases", "manage pinned base images");
+  basesCommand->require_subcommand(1);
+  auto* basesUpdateCommand = basesCommand->add_subcommand(
+      "update", "resolve every pinned base image tag again");
 
   std::vector<std::string> whyTargets;
   auto* whyCommand = app.add_subcommand(
@@ -309,6 +338,7 @@ int run(int argc, char** argv) {
 
   build.since = parseSince(sinceValues, sinceOption->count() > 0);
   build.summaryJson = summaryJson;
+  build.images.dir = outDir;
   build.signKey = signKey;
   build.verifyKey = verifyKey;
   build.profile = profile;
@@ -317,6 +347,14 @@ int run(int argc, char** argv) {
   Session session = loadSession(global, plugins);
   if (buildCommand->parsed()) {
     return runBuild(session, build, control, mode);
+  }
+  if (pushCommand->parsed()) {
+    ImageOutputOptions images;
+    images.dir = pushOut;
+    return runPush(session, pushDestination, images);
+  }
+  if (basesUpdateCommand->parsed()) {
+    return runBasesUpdate(session);
   }
   if (whyCommand->parsed()) {
     return runWhy(session, whyTargets);

@@ -9,6 +9,7 @@
 #include "cache/local_store.h"
 #include "core/action_key.h"
 #include "core/build_record.h"
+#include "core/image_step.h"
 #include "core/remote_steps.h"
 #include "core/stat_cache.h"
 #include "core/step.h"
@@ -49,6 +50,11 @@ class BuildContext {
   void setRemote(std::unique_ptr<RemoteSteps> remote) {
     remote_ = std::move(remote);
   }
+  /// The image builder, or null when no output layout is configured.
+  ImageBuilder* images() { return images_.get(); }
+  void setImages(std::unique_ptr<ImageBuilder> images) {
+    images_ = std::move(images);
+  }
   const CachePolicy& policy() const { return policy_; }
   StatCache& statCache() { return statCache_; }
   BuildRecord& record() { return record_; }
@@ -63,6 +69,7 @@ class BuildContext {
  private:
   std::unique_ptr<LocalStore> store_;
   std::unique_ptr<RemoteSteps> remote_;
+  std::unique_ptr<ImageBuilder> images_;
   CachePolicy policy_;
   StatCache statCache_;
   ToolIdentities tools_;

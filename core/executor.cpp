@@ -45,6 +45,13 @@ StepOutcome Executor::execute(std::size_t index,
     return StepOutcome::of(StepStatus::kCancelled, "interrupted");
   }
   try {
+    if (step.kind == StepKind::kImage) {
+      if (context_.images() == nullptr) {
+        return StepOutcome::of(StepStatus::kFailed,
+                               "no image output is configured");
+      }
+      return context_.images()->build(step, options_.forced.count(step.id) > 0);
+    }
     if (!step.cacheable) {
       auto started = Clock::now();
       StepOutcome outcome = runUncached(step);
@@ -225,6 +232,8 @@ StepOutcome Executor::runUncached(const Step& step) {
       return runCommand(step);
     case StepKind::kWriteFile:
       return writeFile(step);
+    case StepKind::kImage:
+      break;
   }
   return StepOutcome::of(StepStatus::kFailed, "unknown step kind");
 }

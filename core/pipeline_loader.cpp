@@ -382,6 +382,13 @@ class FileParser {
       case OptionType::kBool:
         boolean(value, what);
         break;
+      case OptionType::kMap:
+        if (!value.IsMap()) {
+          throw ConfigError(at(value.Mark()),
+                            what + " must be a map, got " + nodeKind(value),
+                            "write it as key: value lines below the option");
+        }
+        break;
       case OptionType::kInteger: {
         long long number = 0;
         if (!value.IsScalar() ||
@@ -454,7 +461,7 @@ class FileParser {
         continue;
       }
       checkOption(option, value, owner);
-      fields.options[option.name] = YAML::Clone(value);
+      fields.options[option.name] = value;
     }
   }
 

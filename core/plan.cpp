@@ -56,6 +56,13 @@ std::vector<PlannedStep> planBuild(const BuildGraph& graph,
       planned.reasons.push_back("cache: false");
       continue;
     }
+    if (step.kind == StepKind::kImage) {
+      // NOTE: image keys need the base image, which may need the network,
+      // so a plan does not compute them; the build checks them.
+      planned.action = PlannedStep::Action::kUnknown;
+      planned.reasons.push_back("image steps are checked when they run");
+      continue;
+    }
 
     planned.inputs = context.keyInputs(step, depDigests);
     planned.key = planned.inputs->key().hex();

@@ -14,6 +14,8 @@ std::string optionTypeName(OptionType type) {
       return "boolean";
     case OptionType::kInteger:
       return "integer";
+    case OptionType::kMap:
+      return "map";
   }
   return "value";
 }
@@ -66,6 +68,27 @@ long long ExpandContext::integer(const std::string& option,
   auto found = target_.options.find(option);
   return found == target_.options.end() ? fallback
                                         : found->second.as<long long>();
+}
+
+YAML::Node ExpandContext::node(const std::string& option) const {
+  auto found = target_.options.find(option);
+  return found == target_.options.end() ? YAML::Node() : found->second;
+}
+
+SourceLocation ExpandContext::locationIn(const std::string& option,
+                                         const std::string& key) const {
+  SourceLocation where = target_.locationOf(option);
+  YAML::Node map = node(option);
+  if (map && map.IsMap()) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key &&
+          !it->second.Mark().is_null()) {
+        where.line = it->second.Mark().line + 1;
+        where.column = it->second.Mark().column + 1;
+      }
+    }
+  }
+  return where;
 }
 
 ConfigError ExpandContext::optionError(const std::string& option,

@@ -12,7 +12,14 @@
 namespace kiln {
 
 /// The YAML type a plugin option takes.
-enum class OptionType { kString, kStringList, kStringMap, kBool, kInteger };
+enum class OptionType {
+  kString,
+  kStringList,
+  kStringMap,
+  kBool,
+  kInteger,
+  kMap,  // a map whose keys the plugin checks itself (ExpandContext::node)
+};
 
 /// One plugin option, validated when the pipeline loads.
 struct OptionSpec {
@@ -44,6 +51,11 @@ class ExpandContext {
   std::map<std::string, std::string> stringMap(const std::string& option) const;
   bool boolean(const std::string& option, bool fallback) const;
   long long integer(const std::string& option, long long fallback) const;
+  /// The option's YAML value, for kMap options; a null node if absent.
+  YAML::Node node(const std::string& option) const;
+  /// The location of a key inside a kMap option, for errors.
+  SourceLocation locationIn(const std::string& option,
+                            const std::string& key) const;
 
   /// A ConfigError at the option's place in the pipeline file.
   ConfigError optionError(const std::string& option, const std::string& message,

@@ -18,6 +18,7 @@ bool sameDefinition(const Step& a, const Step& b) {
          a.outputs == b.outputs && a.deps == b.deps && a.tools == b.tools &&
          a.plugin == b.plugin && a.pluginVersion == b.pluginVersion &&
          a.cacheable == b.cacheable && a.shared == b.shared &&
+         (a.image == b.image || (a.image && b.image && *a.image == *b.image)) &&
          a.skipReason == b.skipReason;
 }
 

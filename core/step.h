@@ -3,9 +3,12 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "core/image_spec.h"
 
 namespace kiln {
 
@@ -14,6 +17,7 @@ namespace kiln {
 enum class StepKind {
   kCommand,    // run argv as a process
   kWriteFile,  // write `content` to the single output path
+  kImage,      // assemble the OCI image `image` into the output layout
 };
 
 /// One node of the build graph: a command or built-in operation with
@@ -34,9 +38,10 @@ struct Step {
   std::filesystem::path repoRoot;  // absolute checkout directory
   std::string workingDir;          // relative to repoRoot, "" for root
 
-  std::vector<std::string> argv;  // kCommand
-  std::string content;            // kWriteFile
-  unsigned fileMode = 0644;       // kWriteFile
+  std::vector<std::string> argv;           // kCommand
+  std::string content;                     // kWriteFile
+  unsigned fileMode = 0644;                // kWriteFile
+  std::shared_ptr<const ImageSpec> image;  // kImage
 
   /// Variables set for the step; part of the action key.
   std::map<std::string, std::string> env;

@@ -1,5 +1,6 @@
 #include "plugins/command.h"
 
+#include "plugins/image_options.h"
 #include "util/strings.h"
 
 namespace kiln {
@@ -32,6 +33,9 @@ std::vector<OptionSpec> CommandPlugin::options() const {
       {"tools", OptionType::kStringList, false,
        "programs whose version is part of the action key",
        "the program of argv, or sh for run"},
+      imageOptionSpec("none; with it, the outputs go under the image's "
+                      "workdir (/app) on a scratch base, as user "
+                      "10001:10001"),
   };
 }
 
@@ -74,7 +78,24 @@ std::vector<Step> CommandPlugin::expand(const ExpandContext& context) const {
   for (const auto& input : inputs) {
     step.inputs.push_back(relativeToRepo(target.dir, input));
   }
-  return {step};
+  if (!context.has("image")) {
+    return {step};
+  }
+
+  ImageSpec defaults;
+  defaults.name = target.name;
+  defaults.workingDir = "/app";
+  defaults.user = "10001:10001";
+  ImageSpec image = readImageOption(context, defaults);
+  std::string root = image.workingDir.empty() ? "/" : image.workingDir;
+  for (const auto& output : context.stringList("outputs")) {
+    ImageLayerSpec layer;
+    layer.step = step.id;
+    layer.source = relativeToRepo(target.dir, output);
+    layer.destination = root + "/" + output;
+    image.layers.push_back(layer);
+  }
+  return {step, makeImageStep(context, image)};
 }
 
 }  // namespace kiln
