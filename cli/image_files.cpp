@@ -42,7 +42,8 @@ std::map<std::string, LockedImage> readLock(const fs::path& dir) {
     return images;
   }
   try {
-    for (const auto& item : nlohmann::json::parse(text).at("images")) {
+    nlohmann::json document = nlohmann::json::parse(text);
+    for (const auto& item : document.at("images")) {
       LockedImage image;
       image.target = item.at("target");
       image.name = item.at("name");

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/oci/errors.h"
 #include "core/oci/reference.h"
 #include "core/oci/registry.h"
 #include "util/atomic_file.h"
@@ -55,6 +56,18 @@ ResolvedBase BaseImages::resolve(const std::string& text,
 }
 
 ResolvedBase BaseImages::resolveRegistry(const std::string& text) {
+  try {
+    return pullRegistry(text);
+  } catch (const oci::RegistryError& error) {
+    if (error.failure() != oci::RegistryFailure::notFound) {
+      throw;
+    }
+    throw UsageError("base image '" + text + "' not found: " + error.what(),
+                     error.hint());
+  }
+}
+
+ResolvedBase BaseImages::pullRegistry(const std::string& text) {
   std::lock_guard lock(mutex_);
   auto [referenceText, plainHttp] = splitPlainHttp(text);
   oci::Reference reference = oci::Reference::parse(referenceText);

@@ -46,6 +46,7 @@ class BaseImages {
 
  private:
   ResolvedBase resolveRegistry(const std::string& text);
+  ResolvedBase pullRegistry(const std::string& text);
 
   std::filesystem::path lockFile_;
   std::filesystem::path storeDir_;
