@@ -120,6 +120,25 @@ bool parseLayerRecord(const std::string& text, oci::LayerResult* layer) {
 
 }  // namespace
 
+std::string ImageBuilder::sourceDigest(const Step& step,
+                                       const std::string& source) {
+  std::string path = (step.repoRoot / source).string();
+  {
+    std::lock_guard lock(digestsMutex_);
+    auto found = sourceDigests_.find(path);
+    if (found != sourceDigests_.end()) {
+      return found->second;
+    }
+  }
+  OutputSnapshot snapshot =
+      snapshotOutputs(step.repoRoot, {source}, statCache_);
+  checkSymlinks(step.repoRoot, snapshot.manifest, source);
+  std::string digest = snapshot.manifest.digest().hex();
+  std::lock_guard lock(digestsMutex_);
+  sourceDigests_[path] = digest;
+  return digest;
+}
+
 ImageBuilder::LayerPlan ImageBuilder::planLayer(const Step& step,
                                                 const ImageLayerSpec& spec,
                                                 oci::Compression compression) {
@@ -133,9 +152,7 @@ ImageBuilder::LayerPlan ImageBuilder::planLayer(const Step& step,
                          ? "add the file to the repository"
                          : "check that step " + spec.step + " writes it");
   }
-  OutputSnapshot snapshot =
-      snapshotOutputs(step.repoRoot, {spec.source}, statCache_);
-  checkSymlinks(step.repoRoot, snapshot.manifest, spec.source);
+  std::string contentDigest = sourceDigest(step, spec.source);
   plan.destination = oci::normalizeImagePath(spec.destination);
   plan.options.compression = compression;
   plan.options.mtime = mtime_;
@@ -145,9 +162,9 @@ ImageBuilder::LayerPlan ImageBuilder::planLayer(const Step& step,
   // The key names the content, not where the files are: two clones at
   // different paths share it.
   Sha256 key;
-  key.update("kiln-layer-v1\n" + snapshot.manifest.digest().hex() + "\n" +
-             spec.source + "\n" + plan.destination + "\n" +
-             std::to_string(spec.uid) + ":" + std::to_string(spec.gid) + "\n" +
+  key.update("kiln-layer-v1\n" + contentDigest + "\n" + spec.source + "\n" +
+             plan.destination + "\n" + std::to_string(spec.uid) + ":" +
+             std::to_string(spec.gid) + "\n" +
              std::string(oci::layerMediaType(compression)) + "\n" +
              std::to_string(mtime_) + "\n" +
              (S_ISDIR(info.st_mode) ? "dir" : "file"));

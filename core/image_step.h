@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,6 +43,10 @@ class ImageBuilder {
   oci::Layout& layout();
   LayerPlan planLayer(const Step& step, const ImageLayerSpec& spec,
                       oci::Compression compression);
+  /// The manifest digest of a layer source, computed once per build, so
+  /// images that share a layer (the production node_modules of one
+  /// lockfile) walk its files once.
+  std::string sourceDigest(const Step& step, const std::string& source);
   oci::ImageLayer produceLayer(const LayerPlan& plan);
 
   std::filesystem::path layoutDir_;
@@ -51,6 +56,8 @@ class ImageBuilder {
   StatCache& statCache_;
   BuildRecord& record_;
   std::mutex layoutMutex_;
+  std::mutex digestsMutex_;
+  std::map<std::string, std::string> sourceDigests_;  // absolute path
   std::unique_ptr<oci::Layout> layout_;
 };
 
