@@ -21,10 +21,12 @@ std::map<std::string, std::string> stepEnvironment(
       env[name] = found->second;
     }
   }
-  for (const auto& name : step.passEnv) {
-    auto found = parent.find(name);
-    if (found != parent.end()) {
-      env[name] = found->second;
+  for (const auto* names : {&step.passEnv, &step.passEnvPlain}) {
+    for (const auto& name : *names) {
+      auto found = parent.find(name);
+      if (found != parent.end()) {
+        env[name] = found->second;
+      }
     }
   }
   for (const auto& [name, value] : step.env) {

@@ -4,6 +4,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace kiln {

@@ -231,11 +231,16 @@ void Reporter::printSummary(const std::vector<StepOutcome>& outcomes,
     int cached = 0;
     std::chrono::milliseconds duration{0};
     std::uint64_t bytes = 0;
+    std::uint64_t imageBytes = 0;
   };
+  // A target's row counts all of its steps' statuses, but only the time and
+  // output size of the steps it does not share with other targets; the
+  // size is that of its image when it has one.
   std::map<std::string, Row> rows;
   for (const auto& target : targets) {
     Row& row = rows[target];
     for (std::size_t index : graph_.stepsOfTarget(target)) {
+      const Step& step = graph_.step(index);
       const StepOutcome& outcome = outcomes[index];
       if (severity(outcome.status) > severity(row.status)) {
         row.status = outcome.status;
@@ -246,10 +251,18 @@ void Reporter::printSummary(const std::vector<StepOutcome>& outcomes,
                  outcome.status == StepStatus::kUpToDate) {
         ++row.cached;
       }
+      if (step.shared) {
+        continue;
+      }
       row.duration += outcome.duration();
-      if (graph_.step(index).target == target) {
+      if (step.kind == StepKind::kImage) {
+        row.imageBytes += outcome.outputBytes;
+      } else {
         row.bytes += outcome.outputBytes;
       }
+    }
+    if (row.imageBytes > 0) {
+      row.bytes = row.imageBytes;
     }
   }
   std::size_t width = 6;
@@ -263,11 +276,11 @@ void Reporter::printSummary(const std::vector<StepOutcome>& outcomes,
     return text;
   };
   printLine(pad("TARGET", width) + "  " + pad("STATUS", 11) + "  " +
-            pad("STEPS", 16) + "  " + pad("TIME", 8) + "  SIZE");
+            pad("STEPS", 16) + "  " + pad("TIME", 8) + "  ARTIFACT SIZE");
   for (const auto& target : targets) {
     const Row& row = rows[target];
     std::string steps = std::to_string(row.built) + " built, " +
-                        std::to_string(row.cached) + " cached";
+                        std::to_string(row.cached) + " hit";
     printLine(pad(target, width) + "  " + pad(statusName(row.status), 11) +
               "  " + pad(steps, 16) + "  " +
               pad(formatDuration(row.duration), 8) + "  " +

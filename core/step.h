@@ -49,6 +49,10 @@ struct Step {
   /// registry token; visible to the step, kept out of the key and masked in
   /// logs.
   std::vector<std::string> passEnv;
+  /// Names of variables passed through from kiln's environment that are
+  /// not secret (tool locations such as ANDROID_HOME): visible to the step,
+  /// kept out of the key like pass_env, but not masked in logs.
+  std::vector<std::string> passEnvPlain;
 
   /// Input globs relative to repoRoot; "!" excludes.
   std::vector<std::string> inputs;

@@ -167,6 +167,20 @@ ImageSpec readImageOption(const ExpandContext& context, ImageSpec spec) {
   return spec;
 }
 
+ImageSpec imageDefaults(const ExpandContext& context, const std::string& base,
+                        const std::string& workingDir, int port) {
+  ImageSpec spec;
+  spec.name = context.target().name;
+  spec.base = base;
+  spec.workingDir = workingDir;
+  spec.user = "10001:10001";
+  if (port > 0) {
+    spec.env.push_back("PORT=" + std::to_string(port));
+    spec.exposedPorts.push_back(std::to_string(port));
+  }
+  return spec;
+}
+
 Step makeImageStep(const ExpandContext& context, ImageSpec spec) {
   Step step =
       context.makeStep(context.target().name + ":image", "image " + spec.name);

@@ -27,6 +27,12 @@ ImageSpec readImageOption(const ExpandContext& context, ImageSpec defaults);
 std::string expandVariables(const std::string& text,
                             const std::map<std::string, std::string>& env);
 
+/// The defaults of a plugin's image: base (`${VAR:-default}` allowed),
+/// working directory and the non-root user 10001:10001; with `port` > 0,
+/// PORT in the environment and the port exposed.
+ImageSpec imageDefaults(const ExpandContext& context, const std::string& base,
+                        const std::string& workingDir, int port);
+
 /// Makes the image step of a target: id "TARGET:image", depending on the
 /// steps that produce its layers.
 Step makeImageStep(const ExpandContext& context, ImageSpec spec);
