@@ -303,7 +303,8 @@ int run(int argc, char** argv) {
   }
 
   if (helpCommand->parsed()) {
-    std::cout << app.help();
+    std::cout << app.get_formatter()->make_help(&app, "kiln",
+                                                CLI::AppFormatMode::Normal);
     return kExitSuccess;
   }
   if (app.got_subcommand("plugins")) {

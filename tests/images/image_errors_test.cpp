@@ -133,3 +133,39 @@ TEST_CASE("base blob with wrong bytes fails", "[images]") {
   CHECK_THAT(result.output, Catch::Contains("expected sha256:"));
   CHECK_FALSE(fs::exists(dir / ".kiln/images/kiln-images.lock.json"));
 }
+
+TEST_CASE("base tag stays pinned until update", "[images]") {
+  Registry registry;
+  pushGlibcBase(registry);
+  TempDir dir;
+  writePipeline(dir.path(), "http://" + registry.host() + "/bases/glibc:1");
+  RunResult first = build(dir.path());
+  INFO(first.output);
+  REQUIRE(first.exitCode == 0);
+  std::string lock = readText(dir / "kiln-bases.lock.json");
+  std::string image = readText(dir / ".kiln/images/kiln-images.lock.json");
+
+  // The tag moves to another image; the pin does not follow it.
+  RunResult moved =
+      run({"skopeo", "copy", "--dest-tls-verify=false", baseImage("nginx"),
+           "docker://" + registry.host() + "/bases/glibc:1"},
+          dir.path());
+  REQUIRE(moved.exitCode == 0);
+  fs::remove_all(dir / "out");
+  RunResult second = build(dir.path(), {});
+  INFO(second.output);
+  CHECK(second.exitCode == 0);
+  CHECK(readText(dir / "kiln-bases.lock.json") == lock);
+  CHECK(readText(dir / ".kiln/images/kiln-images.lock.json") == image);
+
+  RunResult update = runKiln({"bases", "update"}, dir.path(),
+                             {{"KILN_CACHE_DIR", (dir / ".kiln/c").string()}});
+  INFO(update.output);
+  CHECK(update.exitCode == 0);
+  CHECK_THAT(update.output, Catch::Contains("1 base image pins changed"));
+  CHECK(readText(dir / "kiln-bases.lock.json") != lock);
+  RunResult third = build(dir.path());
+  INFO(third.output);
+  CHECK(third.exitCode == 0);
+  CHECK(readText(dir / ".kiln/images/kiln-images.lock.json") != image);
+}
