@@ -17,6 +17,7 @@
 
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/glob.h"
 #include "util/strings.h"
 #include "util/thread_pool.h"
 
@@ -31,8 +32,40 @@ struct WalkedEntry {
   struct stat info;
 };
 
+// A step's declared outputs: the paths it writes, and "!" globs for paths
+// below them that are not its outputs (caches that later steps write into
+// node_modules, for example), which are neither stored nor restored nor
+// removed.
+struct OutputSet {
+  std::vector<std::string> roots;
+  std::vector<Glob> excludes;
+
+  explicit OutputSet(const std::vector<std::string>& outputs) {
+    for (const auto& output : outputs) {
+      if (!output.empty() && output.front() == '!') {
+        excludes.emplace_back(std::string_view(output).substr(1));
+      } else {
+        roots.push_back(output);
+      }
+    }
+    std::sort(roots.begin(), roots.end());
+  }
+
+  bool excluded(const std::string& path) const {
+    for (const auto& glob : excludes) {
+      if (glob.matches(path)) {
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
 void walkTree(const std::string& root, const std::string& relative,
-              std::vector<WalkedEntry>& entries) {
+              const OutputSet& outputs, std::vector<WalkedEntry>& entries) {
+  if (outputs.excluded(relative)) {
+    return;
+  }
   struct stat info;
   std::string absolute = root + "/" + relative;
   if (::lstat(absolute.c_str(), &info) != 0) {
@@ -56,17 +89,16 @@ void walkTree(const std::string& root, const std::string& relative,
   ::closedir(dir);
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
-    walkTree(root, relative + "/" + name, entries);
+    walkTree(root, relative + "/" + name, outputs, entries);
   }
 }
 
 std::vector<WalkedEntry> walkOutputs(const fs::path& root,
                                      const std::vector<std::string>& outputs) {
-  std::vector<std::string> sorted = outputs;
-  std::sort(sorted.begin(), sorted.end());
+  OutputSet set(outputs);
   std::vector<WalkedEntry> entries;
-  for (const auto& output : sorted) {
-    walkTree(root.string(), output, entries);
+  for (const auto& output : set.roots) {
+    walkTree(root.string(), output, set, entries);
   }
   return entries;
 }
@@ -77,11 +109,16 @@ Digest signatureOf(const std::vector<WalkedEntry>& entries) {
     FileStamp stamp = FileStamp::of(entry.info);
     hasher.update(entry.path);
     hasher.update("\0", 1);
+    hasher.update(&stamp.mode, sizeof stamp.mode);
+    // A directory's times change whenever a file is created or removed in
+    // it, even a temporary one; the walk already sees which entries exist.
+    if (S_ISDIR(entry.info.st_mode)) {
+      continue;
+    }
     hasher.update(&stamp.size, sizeof stamp.size);
     hasher.update(&stamp.mtimeNs, sizeof stamp.mtimeNs);
     hasher.update(&stamp.ctimeNs, sizeof stamp.ctimeNs);
     hasher.update(&stamp.inode, sizeof stamp.inode);
-    hasher.update(&stamp.mode, sizeof stamp.mode);
   }
   return hasher.finish();
 }
@@ -204,12 +241,16 @@ void storeOutputs(const fs::path& root, const TreeManifest& manifest,
 
 std::string validateManifest(const TreeManifest& manifest,
                              const std::vector<std::string>& outputs) {
+  OutputSet set(outputs);
   std::set<std::string> symlinks;
   std::set<std::string> seen;
   for (const auto& entry : manifest.entries) {
-    std::string problem = validateEntryPath(entry.path, outputs);
+    std::string problem = validateEntryPath(entry.path, set.roots);
     if (!problem.empty()) {
       return "entry '" + entry.path + "': " + problem;
+    }
+    if (set.excluded(entry.path)) {
+      return "entry '" + entry.path + "' is excluded from the outputs";
     }
     if (!seen.insert(entry.path).second) {
       return "entry '" + entry.path + "' appears twice";
@@ -232,7 +273,7 @@ std::string validateManifest(const TreeManifest& manifest,
 
 void removeOutputs(const fs::path& root,
                    const std::vector<std::string>& outputs) {
-  for (const auto& output : outputs) {
+  for (const auto& output : OutputSet(outputs).roots) {
     removePath(root / output);
   }
 }
@@ -277,7 +318,7 @@ RestoreResult restoreOutputs(const fs::path& root,
   }
 
   // Directories first, in path order, so parents exist before children.
-  for (const auto& output : outputs) {
+  for (const auto& output : OutputSet(outputs).roots) {
     std::string parent = parentOf(output);
     if (parent != "." && !makeDirectories(rootFd, parent)) {
       result.error = "cannot create " + parent + " without following a link";

@@ -13,14 +13,17 @@ namespace kiln {
 /// A step's outputs as they are on disk now.
 struct OutputSnapshot {
   TreeManifest manifest;
-  /// Digest over every entry's path, type and stat data (size, mode,
-  /// mtime, ctime, inode): equal signatures mean nothing was touched.
+  /// Digest over every entry's path and mode, and the size, mtime, ctime
+  /// and inode of files and symlinks: equal signatures mean no output was
+  /// added, removed or touched. Directories' times are left out, because
+  /// creating and removing a temporary file changes them.
   Digest signature;
 };
 
-/// Walks the declared outputs (paths relative to `root`) without following
-/// symlinks and hashes their files (the stat cache skips unchanged ones, the
-/// rest are hashed in parallel). Missing outputs are left out. Throws
+/// Walks the declared outputs (paths relative to `root`; entries that start
+/// with "!" are globs of paths below them that are not outputs) without
+/// following symlinks and hashes their files (the stat cache skips unchanged
+/// ones, the rest are hashed in parallel). Missing outputs are left out. Throws
 /// UsageError for a file type the cache cannot hold (a socket, a device).
 OutputSnapshot snapshotOutputs(const std::filesystem::path& root,
                                const std::vector<std::string>& outputs,

@@ -29,7 +29,9 @@ std::vector<OptionSpec> CommandPlugin::options() const {
        "globs of input files, relative to dir; '!' excludes",
        "everything under dir but outputs, .git and node_modules"},
       {"outputs", OptionType::kStringList, false,
-       "files or directories the command writes, relative to dir", "none"},
+       "files or directories the command writes, relative to dir; '!' globs "
+       "exclude paths below them that are not outputs",
+       "none"},
       {"tools", OptionType::kStringList, false,
        "programs whose version is part of the action key",
        "the program of argv, or sh for run"},
@@ -72,7 +74,9 @@ std::vector<Step> CommandPlugin::expand(const ExpandContext& context) const {
   if (!context.has("inputs")) {
     inputs = {"**", "!.git", "!node_modules", "!**/node_modules", "!.kiln"};
     for (const auto& output : context.stringList("outputs")) {
-      inputs.push_back("!" + output);
+      if (!startsWith(output, "!")) {
+        inputs.push_back("!" + output);
+      }
     }
   }
   for (const auto& input : inputs) {
@@ -89,6 +93,9 @@ std::vector<Step> CommandPlugin::expand(const ExpandContext& context) const {
   ImageSpec image = readImageOption(context, defaults);
   std::string root = image.workingDir.empty() ? "/" : image.workingDir;
   for (const auto& output : context.stringList("outputs")) {
+    if (startsWith(output, "!")) {
+      continue;  // an exclusion, not an output
+    }
     ImageLayerSpec layer;
     layer.step = step.id;
     layer.source = relativeToRepo(target.dir, output);

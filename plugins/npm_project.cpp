@@ -314,6 +314,13 @@ Step npmInstallStep(const ExpandContext& context, const NpmProject& project) {
     }
   }
   step.outputs.assign(outputs.begin(), outputs.end());
+  // Build tools keep caches in node_modules (vite's .vite and .vite-temp,
+  // Astro's .astro, babel and others' .cache); they belong to later steps.
+  for (const char* cache :
+       {"**/node_modules/.vite", "**/node_modules/.vite-temp",
+        "**/node_modules/.astro", "**/node_modules/.cache"}) {
+    step.outputs.push_back(std::string("!") + cache);
+  }
   return step;
 }
 

@@ -273,3 +273,40 @@ TEST_CASE("force and cache false rerun steps", "[cache]") {
   RunResult afterClean = build(dir.path(), cache.path());
   CHECK(hasStatus(afterClean.output, "cached", "app-b"));
 }
+
+TEST_CASE("later writes into outputs stay no-op", "[cache]") {
+  TempDir dir;
+  TempDir cache;
+  writeFile(dir / "src/lib.txt", "lib\n");
+  // `use` adds a cache directory below `deps`'s output, and creates and
+  // removes a temporary file there, as build tools do in node_modules.
+  writeFile(dir / "kiln.yaml", R"(version: 1
+repos:
+  r: { path: . }
+targets:
+  - name: deps
+    plugin: command
+    inputs: ["src/**"]
+    outputs: [out/deps, "!out/deps/.cache"]
+    run: "mkdir -p out/deps && cp src/lib.txt out/deps/"
+  - name: use
+    plugin: command
+    deps: [deps]
+    inputs: []
+    outputs: [out/use.txt]
+    run: "mkdir -p out/deps/.cache && date +%N > out/deps/.cache/stamp && touch out/deps/tmp && rm out/deps/tmp && cp out/deps/lib.txt out/use.txt"
+)");
+  REQUIRE(build(dir.path(), cache.path()).exitCode == 0);
+  RunResult second = build(dir.path(), cache.path());
+  INFO(second.output);
+  CHECK(countStatus(second.output, "up to date") == 2);
+  CHECK(countStatus(second.output, "cached") == 0);
+  CHECK(fs::exists(dir / "out/deps/.cache/stamp"));
+
+  fs::remove(dir / "out/deps/lib.txt");
+  RunResult restored = build(dir.path(), cache.path());
+  INFO(restored.output);
+  CHECK(hasStatus(restored.output, "cached", "deps"));
+  CHECK(readText(dir / "out/deps/lib.txt") == "lib\n");
+  CHECK(fs::exists(dir / "out/deps/.cache/stamp"));
+}

@@ -32,7 +32,11 @@ TEST_CASE("astro-nginx steps", "[plugins][astro]") {
                                                    "dev:build"});
   const Step& install = findStep(steps, "repo/site:npm-ci");
   CHECK(install.workingDir == "site");
-  CHECK(install.outputs == std::vector<std::string>{"site/node_modules"});
+  CHECK(install.outputs ==
+        std::vector<std::string>{"site/node_modules", "!**/node_modules/.vite",
+                                 "!**/node_modules/.vite-temp",
+                                 "!**/node_modules/.astro",
+                                 "!**/node_modules/.cache"});
 
   const Step& build = findStep(steps, "dev:build");
   CHECK(build.argv == std::vector<std::string>{"npm", "exec", "--no", "--",

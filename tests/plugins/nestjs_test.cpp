@@ -76,7 +76,10 @@ TEST_CASE("nestjs workspace service steps", "[plugins][nestjs]") {
   CHECK(install.argv ==
         std::vector<std::string>{"npm", "ci", "--no-audit", "--no-fund"});
   CHECK(install.outputs ==
-        std::vector<std::string>{"apps/orders/node_modules", "node_modules"});
+        std::vector<std::string>{
+            "apps/orders/node_modules", "node_modules",
+            "!**/node_modules/.vite", "!**/node_modules/.vite-temp",
+            "!**/node_modules/.astro", "!**/node_modules/.cache"});
   CHECK(contains(install.inputs, "package-lock.json"));
   CHECK(contains(install.inputs, "apps/gateway/package.json"));
   CHECK(contains(install.inputs, ".npmrc"));
