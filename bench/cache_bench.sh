@@ -17,6 +17,7 @@ work=${KILN_BENCH_DIR:-$(mktemp -d /tmp/kiln-bench-cache.XXXXXX)}
 turbo_version=2.11.13
 runs=${RUNS:-10}
 export KILN_CACHE_DIR="$work/cache" TURBO_TELEMETRY_DISABLED=1 \
+  TURBO_NO_UPDATE_NOTIFIER=1 \
   DO_NOT_TRACK=1 NEXT_TELEMETRY_DISABLED=1
 mkdir -p "$work"
 echo "bench: $(nproc) cores, $(uname -m), work dir $work"

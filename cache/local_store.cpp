@@ -193,6 +193,9 @@ void LocalStore::removeAction(const std::string& key) {
 
 void LocalStore::addCounts(std::uint64_t hits, std::uint64_t misses,
                            std::uint64_t stores) {
+  if (hits == 0 && misses == 0 && stores == 0) {
+    return;  // a no-op build writes nothing to the store
+  }
   fs::path path = root_ / "stats.json";
   FileDescriptor lock(::open((root_ / "stats.lock").c_str(),
                              O_RDWR | O_CREAT | O_CLOEXEC, 0644));

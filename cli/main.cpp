@@ -63,9 +63,10 @@ int listTargets(Session& session, const std::vector<std::string>& names,
 int listRepos(Session& session) {
   for (const auto& [name, repo] : session.workspace.repos) {
     std::string state = "not a git repository";
-    if (repo.git.isGit) {
-      state = (repo.git.branch.empty() ? "detached" : repo.git.branch) + " " +
-              repo.git.headCommit.substr(0, 12) +
+    if (repo.isGit) {
+      GitState git = readGitState(repo.root);
+      state = (git.branch.empty() ? "detached" : git.branch) + " " +
+              git.headCommit.substr(0, 12) +
               (isDirty(repo.root) ? " (dirty)" : "");
     }
     std::printf("%-20s %s  %s\n", name.c_str(), repo.root.c_str(),

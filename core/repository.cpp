@@ -60,6 +60,18 @@ bool resolveRef(git_repository* repo, const std::string& ref, git_oid* oid) {
 
 }  // namespace
 
+bool insideGitWorkTree(const std::filesystem::path& dir) {
+  std::error_code error;
+  for (std::filesystem::path at = dir;; at = at.parent_path()) {
+    if (std::filesystem::exists(at / ".git", error)) {
+      return true;
+    }
+    if (at == at.parent_path()) {
+      return false;
+    }
+  }
+}
+
 GitState readGitState(const std::filesystem::path& dir) {
   GitState state;
   RepoPtr repo = openRepository(dir);

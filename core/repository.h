@@ -17,6 +17,11 @@ struct GitState {
 /// libgit2. Does not read the index or the work tree.
 GitState readGitState(const std::filesystem::path& dir);
 
+/// Whether `dir` or one of its parents holds a `.git` entry (a directory, or
+/// the file of a linked work tree or submodule). It starts no libgit2, whose
+/// start-up reads every CA certificate: a no-op build asks only this.
+bool insideGitWorkTree(const std::filesystem::path& dir);
+
 /// Returns true if the work tree or index differs from HEAD, ignoring files
 /// that git ignores. Throws std::runtime_error if `dir` is not a repository.
 bool isDirty(const std::filesystem::path& dir);

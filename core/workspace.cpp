@@ -55,8 +55,8 @@ Workspace openWorkspace(const Pipeline& pipeline,
     if (repo.root.filename().empty()) {
       repo.root = repo.root.parent_path();
     }
-    repo.git = readGitState(repo.root);
-    if (!repo.git.isGit) {
+    repo.isGit = insideGitWorkTree(repo.root);
+    if (!repo.isGit) {
       workspace.warnings.push_back(
           "repository '" + spec.name + "' (" + repo.root.string() +
           ") is not a git repository; its commit and branch are unknown");

@@ -15,7 +15,9 @@ namespace kiln {
 struct ResolvedRepo {
   const RepoSpec* spec = nullptr;
   std::filesystem::path root;  // absolute, normalized
-  GitState git;
+  /// Whether `root` is inside a git work tree; `kiln ls --repos` reads the
+  /// rest with readGitState, which a build never needs.
+  bool isGit = false;
 };
 
 /// The pipeline's repositories on disk and the directory for kiln's own
