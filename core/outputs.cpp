@@ -62,103 +62,178 @@ struct OutputSet {
   }
 };
 
-// The names in an open directory, sorted, without "." and "..".
-std::vector<std::string> sortedNames(DIR* dir) {
-  std::vector<std::string> names;
-  while (dirent* entry = ::readdir(dir)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") {
-      names.emplace_back(name);
+// One entry of a directory listing, with the type that getdents reports
+// (DT_UNKNOWN on file systems that do not).
+struct ListedEntry {
+  std::string name;
+  unsigned char type;
+  bool operator<(const ListedEntry& other) const { return name < other.name; }
+};
+
+// Lists an open directory without "." and "..", sorted by name. It calls
+// getdents64 directly, because opendir would add an fstat and an fcntl per
+// directory, and node_modules has thousands of directories.
+std::vector<ListedEntry> listDirectory(int fd) {
+  std::vector<ListedEntry> entries;
+  alignas(8) thread_local char buffer[32 * 1024];
+  while (true) {
+    ssize_t size = ::getdents64(fd, buffer, sizeof buffer);
+    if (size <= 0) {
+      break;
+    }
+    for (ssize_t offset = 0; offset < size;) {
+      const auto* entry = reinterpret_cast<const dirent64*>(buffer + offset);
+      offset += entry->d_reclen;
+      std::string_view name = entry->d_name;
+      if (name != "." && name != "..") {
+        entries.push_back({std::string(name), entry->d_type});
+      }
     }
   }
-  std::sort(names.begin(), names.end());
-  return names;
+  std::sort(entries.begin(), entries.end());
+  return entries;
 }
 
-// Appends `relative` (named `name` in the directory `parentFd`) and
-// everything below it to `entries`, in path order. Each lookup is relative
-// to an open directory, so the kernel resolves one name, not the whole path
-// again. With `parallel`, the subtrees of `relative`'s children are walked
-// on the shared pool: a no-op build stats every file of node_modules.
-void walkTree(int parentFd, const std::string& name,
-              const std::string& relative, const OutputSet& outputs,
-              bool parallel, std::vector<WalkedEntry>& entries) {
+// Adds the stat data of one walked entry to the output signature: path
+// and mode, and for a file or symlink its size, times and inode.
+void addToSignature(std::string& buffer, const std::string& path,
+                    const struct stat& info) {
+  auto append = [&buffer](const auto& value) {
+    buffer.append(reinterpret_cast<const char*>(&value), sizeof value);
+  };
+  FileStamp stamp = FileStamp::of(info);
+  buffer += path;
+  buffer += '\0';
+  append(stamp.mode);
+  // A directory's times change whenever a file is created or removed in
+  // it, even a temporary one, and the walk already sees which entries exist.
+  if (S_ISDIR(info.st_mode)) {
+    return;
+  }
+  append(stamp.size);
+  append(stamp.mtimeNs);
+  append(stamp.ctimeNs);
+  append(stamp.inode);
+}
+
+// Collectors of walked entries: the whole entries for a snapshot, or only
+// the signature bytes for the no-op check, which then allocates almost
+// nothing per file.
+struct EntryList {
+  std::vector<WalkedEntry> entries;
+  void add(const std::string& path, const struct stat& info) {
+    entries.push_back({path, info});
+  }
+  void append(EntryList&& other) {
+    std::move(other.entries.begin(), other.entries.end(),
+              std::back_inserter(entries));
+  }
+};
+
+struct SignatureBytes {
+  std::string buffer;
+  void add(const std::string& path, const struct stat& info) {
+    addToSignature(buffer, path, info);
+  }
+  void append(SignatureBytes&& other) { buffer += other.buffer; }
+};
+
+template <typename Sink>
+void walkEntry(int parentFd, const std::string& name, unsigned char type,
+               const std::string& relative, const OutputSet& outputs,
+               bool parallel, Sink& sink);
+
+// Adds everything below the directory open as `fd` to `sink`, in path
+// order, and closes `fd`. Each lookup is relative to an open directory, so
+// the kernel resolves one name, not the whole path again. With `parallel`,
+// the subtrees of the children are walked on the shared pool, because a
+// no-op build stats every file of node_modules.
+template <typename Sink>
+void walkDirectory(int fd, const std::string& relative,
+                   const OutputSet& outputs, bool parallel, Sink& sink) {
+  std::vector<ListedEntry> children = listDirectory(fd);
+  if (parallel && children.size() > 1) {
+    std::vector<Sink> parts(children.size());
+    parallelFor(children.size(), [&](std::size_t i) {
+      walkEntry(fd, children[i].name, children[i].type,
+                relative + "/" + children[i].name, outputs, false, parts[i]);
+    });
+    for (auto& part : parts) {
+      sink.append(std::move(part));
+    }
+  } else {
+    for (const auto& child : children) {
+      walkEntry(fd, child.name, child.type, relative + "/" + child.name,
+                outputs, false, sink);
+    }
+  }
+  ::close(fd);
+}
+
+// Adds `relative` (named `name` in the directory `parentFd`, of the type
+// `type` from its listing) and everything below it to `sink`. A directory
+// is opened without following symlinks and stat'ed through its descriptor.
+template <typename Sink>
+void walkEntry(int parentFd, const std::string& name, unsigned char type,
+               const std::string& relative, const OutputSet& outputs,
+               bool parallel, Sink& sink) {
   if (outputs.excluded(relative)) {
     return;
   }
   struct stat info;
+  if (type == DT_DIR) {
+    int fd = ::openat(parentFd, name.c_str(),
+                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && ::fstat(fd, &info) == 0) {
+      sink.add(relative, info);
+      walkDirectory(fd, relative, outputs, parallel, sink);
+      return;
+    }
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  // Anything else, or a directory replaced since it was listed.
   if (::fstatat(parentFd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
     return;
   }
-  entries.push_back({relative, info});
+  sink.add(relative, info);
   if (!S_ISDIR(info.st_mode)) {
     return;
   }
   int fd = ::openat(parentFd, name.c_str(),
                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
-  if (dir == nullptr) {
-    if (fd >= 0) {
-      ::close(fd);
-    }
+  if (fd >= 0) {
+    walkDirectory(fd, relative, outputs, parallel, sink);
+  }
+}
+
+template <typename Sink>
+void walkOutputs(const fs::path& root, const std::vector<std::string>& outputs,
+                 Sink& sink) {
+  OutputSet set(outputs);
+  int rootFd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootFd < 0) {
     return;
   }
-  std::vector<std::string> names = sortedNames(dir);
-  if (parallel && names.size() > 1) {
-    std::vector<std::vector<WalkedEntry>> parts(names.size());
-    parallelFor(names.size(), [&](std::size_t i) {
-      walkTree(::dirfd(dir), names[i], relative + "/" + names[i], outputs,
-               false, parts[i]);
-    });
-    for (auto& part : parts) {
-      std::move(part.begin(), part.end(), std::back_inserter(entries));
-    }
-  } else {
-    for (const auto& child : names) {
-      walkTree(::dirfd(dir), child, relative + "/" + child, outputs, false,
-               entries);
-    }
+  for (const auto& output : set.roots) {
+    walkEntry(rootFd, output, DT_UNKNOWN, output, set, true, sink);
   }
-  ::closedir(dir);
+  ::close(rootFd);
 }
 
 std::vector<WalkedEntry> walkOutputs(const fs::path& root,
                                      const std::vector<std::string>& outputs) {
-  OutputSet set(outputs);
-  std::vector<WalkedEntry> entries;
-  int rootFd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (rootFd < 0) {
-    return entries;
-  }
-  for (const auto& output : set.roots) {
-    walkTree(rootFd, output, output, set, true, entries);
-  }
-  ::close(rootFd);
-  return entries;
+  EntryList list;
+  walkOutputs(root, outputs, list);
+  return std::move(list.entries);
 }
 
 Digest signatureOf(const std::vector<WalkedEntry>& entries) {
-  // One buffer, hashed at once: thousands of tiny digest updates cost more
-  // than the hashing itself.
   std::string buffer;
   buffer.reserve(entries.size() * 96);
-  auto append = [&buffer](const auto& value) {
-    buffer.append(reinterpret_cast<const char*>(&value), sizeof value);
-  };
   for (const auto& entry : entries) {
-    FileStamp stamp = FileStamp::of(entry.info);
-    buffer += entry.path;
-    buffer += '\0';
-    append(stamp.mode);
-    // A directory's times change whenever a file is created or removed in
-    // it, even a temporary one; the walk already sees which entries exist.
-    if (S_ISDIR(entry.info.st_mode)) {
-      continue;
-    }
-    append(stamp.size);
-    append(stamp.mtimeNs);
-    append(stamp.ctimeNs);
-    append(stamp.inode);
+    addToSignature(buffer, entry.path, entry.info);
   }
   return sha256(buffer);
 }
@@ -262,7 +337,9 @@ OutputSnapshot snapshotOutputs(const fs::path& root,
 
 Digest outputSignature(const fs::path& root,
                        const std::vector<std::string>& outputs) {
-  return signatureOf(walkOutputs(root, outputs));
+  SignatureBytes bytes;
+  walkOutputs(root, outputs, bytes);
+  return sha256(bytes.buffer);
 }
 
 void storeOutputs(const fs::path& root, const TreeManifest& manifest,

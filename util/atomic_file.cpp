@@ -80,6 +80,11 @@ bool tryReadFile(const std::filesystem::path& path, std::string* content) {
     return false;
   }
   content->clear();
+  struct stat info;
+  if (::fstat(fd, &info) == 0 && info.st_size > 0) {
+    // One allocation for the whole file: the stat cache is hundreds of KB.
+    content->reserve(static_cast<std::size_t>(info.st_size));
+  }
   char buffer[65536];
   while (true) {
     ssize_t count = ::read(fd, buffer, sizeof buffer);

@@ -6,64 +6,33 @@
 // definitions replace libcurl's at link time and forward to the real ones.
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
-#include <dlfcn.h>
 
 #include <cstdarg>
-#include <mutex>
-#include <stdexcept>
-#include <string>
+
+#include "util/lazy_library.h"
 
 namespace {
 
-void* library() {
-  static void* handle = nullptr;
-  static std::string error;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    handle = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      error = ::dlerror();
-    }
-  });
-  if (handle == nullptr) {
-    throw std::runtime_error("failed to load libcurl.so.4 (" + error +
-                             "); install it with: apt-get install libcurl4");
-  }
-  return handle;
-}
-
-template <typename Function>
-Function resolve(const char* name) {
-  void* symbol = ::dlsym(library(), name);
-  if (symbol == nullptr) {
-    throw std::runtime_error(std::string("libcurl.so.4 is missing ") + name +
-                             "; install libcurl4 7.62 or newer");
-  }
-  return reinterpret_cast<Function>(symbol);
-}
-
-// Each forwarding function looks its target up once.
-#define KILN_CURL_FUNCTION(name) \
-  static const auto real = resolve<decltype(&::name)>(#name)
+kiln::LazyLibrary libcurl("libcurl.so.4", "libcurl4");
 
 }  // namespace
 
 extern "C" {
 
 CURLcode curl_global_init(long flags) {
-  KILN_CURL_FUNCTION(curl_global_init);
+  KILN_FORWARD(libcurl, curl_global_init);
   return real(flags);
 }
 
 CURL* curl_easy_init(void) {
-  KILN_CURL_FUNCTION(curl_easy_init);
+  KILN_FORWARD(libcurl, curl_easy_init);
   return real();
 }
 
 // curl_easy_setopt takes one argument after the option, whose type the
 // option's number gives (curl.h: CURLOPTTYPE_*), as libcurl itself reads it.
 CURLcode curl_easy_setopt(CURL* handle, CURLoption option, ...) {
-  KILN_CURL_FUNCTION(curl_easy_setopt);
+  KILN_FORWARD(libcurl, curl_easy_setopt);
   va_list arguments;
   va_start(arguments, option);
   CURLcode result;
@@ -83,7 +52,7 @@ CURLcode curl_easy_setopt(CURL* handle, CURLoption option, ...) {
 
 // Every curl_easy_getinfo argument is a pointer to the result.
 CURLcode curl_easy_getinfo(CURL* handle, CURLINFO info, ...) {
-  KILN_CURL_FUNCTION(curl_easy_getinfo);
+  KILN_FORWARD(libcurl, curl_easy_getinfo);
   va_list arguments;
   va_start(arguments, info);
   void* out = va_arg(arguments, void*);
@@ -92,43 +61,43 @@ CURLcode curl_easy_getinfo(CURL* handle, CURLINFO info, ...) {
 }
 
 CURLcode curl_easy_perform(CURL* handle) {
-  KILN_CURL_FUNCTION(curl_easy_perform);
+  KILN_FORWARD(libcurl, curl_easy_perform);
   return real(handle);
 }
 
 void curl_easy_reset(CURL* handle) {
-  KILN_CURL_FUNCTION(curl_easy_reset);
+  KILN_FORWARD(libcurl, curl_easy_reset);
   real(handle);
 }
 
 void curl_easy_cleanup(CURL* handle) {
-  KILN_CURL_FUNCTION(curl_easy_cleanup);
+  KILN_FORWARD(libcurl, curl_easy_cleanup);
   real(handle);
 }
 
 const char* curl_easy_strerror(CURLcode code) {
-  KILN_CURL_FUNCTION(curl_easy_strerror);
+  KILN_FORWARD(libcurl, curl_easy_strerror);
   return real(code);
 }
 
 char* curl_easy_escape(CURL* handle, const char* text, int length) {
-  KILN_CURL_FUNCTION(curl_easy_escape);
+  KILN_FORWARD(libcurl, curl_easy_escape);
   return real(handle, text, length);
 }
 
 void curl_free(void* pointer) {
-  KILN_CURL_FUNCTION(curl_free);
+  KILN_FORWARD(libcurl, curl_free);
   real(pointer);
 }
 
 struct curl_slist* curl_slist_append(struct curl_slist* list,
                                      const char* text) {
-  KILN_CURL_FUNCTION(curl_slist_append);
+  KILN_FORWARD(libcurl, curl_slist_append);
   return real(list, text);
 }
 
 void curl_slist_free_all(struct curl_slist* list) {
-  KILN_CURL_FUNCTION(curl_slist_free_all);
+  KILN_FORWARD(libcurl, curl_slist_free_all);
   real(list);
 }
 

@@ -21,8 +21,8 @@ struct Digest {
   static bool parse(std::string_view hex, Digest* out);
 };
 
-/// Incremental SHA-256 over OpenSSL's EVP interface, which uses the CPU's
-/// SHA extensions where present.
+/// Incremental SHA-256 over OpenSSL's SHA256_* functions, which use the
+/// CPU's SHA extensions where present.
 class Sha256 {
  public:
   Sha256();
