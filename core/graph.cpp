@@ -159,6 +159,69 @@ std::vector<std::string> finalSteps(const std::vector<Step>& steps) {
 
 }  // namespace
 
+// Rejects an input or output path that leaves the repository: kiln would
+// hash, restore or (with `kiln clean`) delete files outside it.
+void checkInsideRepository(const ExpandContext& context, const Step& step) {
+  auto check = [&](const std::string& option, std::string path) {
+    if (!path.empty() && path.front() == '!') {
+      path.erase(0, 1);
+    }
+    std::filesystem::path parsed(path);
+    bool outside = path.empty() || parsed.is_absolute();
+    for (const auto& part : parsed) {
+      outside = outside || part == "..";
+    }
+    if (outside) {
+      throw context.optionError(
+          option,
+          "target '" + step.target + "': " + option.substr(0, option.size() - 1) +
+              " '" + path + "' is outside the repository",
+          "give a path relative to the target's dir, without '..'");
+    }
+  };
+  for (const auto& output : step.outputs) {
+    check("outputs", output);
+  }
+  for (const auto& input : step.inputs) {
+    check("inputs", input);
+  }
+}
+
+// The exclusions that keep kiln's state directory (when it lies inside the
+// repository, beside a pipeline file there) and, for a catch-all default,
+// the outputs of the repository's other steps out of a step's inputs.
+void excludeFromDefaults(std::map<std::string, std::vector<Step>>& expanded,
+                         const Workspace& workspace) {
+  std::map<std::filesystem::path, std::vector<std::string>> outputsByRepo;
+  for (const auto& [name, steps] : expanded) {
+    for (const auto& step : steps) {
+      for (const auto& output : step.outputs) {
+        if (!output.empty() && output.front() != '!') {
+          outputsByRepo[step.repoRoot].push_back(output);
+        }
+      }
+    }
+  }
+  for (auto& [name, steps] : expanded) {
+    for (auto& step : steps) {
+      std::filesystem::path state =
+          workspace.stateDir.lexically_relative(step.repoRoot);
+      if (!state.empty() && *state.begin() != "..") {
+        step.inputs.push_back("!" + state.generic_string());
+      }
+      if (!step.defaultInputs) {
+        continue;
+      }
+      for (const auto& output : outputsByRepo[step.repoRoot]) {
+        if (std::find(step.outputs.begin(), step.outputs.end(), output) ==
+            step.outputs.end()) {
+          step.inputs.push_back("!" + output);
+        }
+      }
+    }
+  }
+}
+
 BuildGraph expandTargets(const std::vector<TargetSpec>& targets,
                          const Workspace& workspace,
                          const PluginRegistry& plugins) {
@@ -179,9 +242,11 @@ BuildGraph expandTargets(const std::vector<TargetSpec>& targets,
       if (step.target.empty()) {
         step.target = target.name;
       }
+      checkInsideRepository(context, step);
     }
     expanded[target.name] = std::move(steps);
   }
+  excludeFromDefaults(expanded, workspace);
 
   BuildGraph graph;
   for (const auto& target : targets) {

@@ -52,6 +52,7 @@ class FileParser {
       throw ConfigError(at(error.mark), "invalid YAML: " + error.msg,
                         "fix the syntax at this position");
     }
+    checkQuotesClosed(root, text);
     if (!root.IsMap()) {
       throw ConfigError(at(root.Mark()),
                         "a pipeline file must be a map, got " + nodeKind(root),
@@ -72,6 +73,46 @@ class FileParser {
   }
 
  private:
+  // yaml-cpp 0.7 accepts a quoted scalar that is still open at the end of
+  // the file and takes every line after it into the string, so a missing
+  // closing quote would silently swallow the keys that follow.
+  void checkQuotesClosed(const YAML::Node& node, const std::string& text) const {
+    if (node.IsMap() || node.IsSequence()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (node.IsMap()) {
+          checkQuotesClosed(it->first, text);
+          checkQuotesClosed(it->second, text);
+        } else {
+          checkQuotesClosed(*it, text);
+        }
+      }
+      return;
+    }
+    int start = node.Mark().pos;
+    if (!node.IsScalar() || start < 0 ||
+        static_cast<std::size_t>(start) >= text.size()) {
+      return;
+    }
+    char quote = text[start];
+    if (quote != '"' && quote != '\'') {
+      return;
+    }
+    for (std::size_t i = start + 1; i < text.size(); ++i) {
+      if (quote == '"' && text[i] == '\\') {
+        ++i;  // an escaped character
+      } else if (text[i] == quote) {
+        if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+          ++i;  // '' is a quote inside a single-quoted string
+          continue;
+        }
+        return;
+      }
+    }
+    throw ConfigError(at(node.Mark()), "quoted string is never closed",
+                      std::string("add the closing ") + quote +
+                          " at the end of the value");
+  }
+
   SourceLocation at(const YAML::Mark& mark) const {
     SourceLocation where{file_.string(), 0, 0};
     if (!mark.is_null()) {

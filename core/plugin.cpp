@@ -37,6 +37,11 @@ std::string ExpandContext::string(const std::string& option,
   return found->second.as<std::string>();
 }
 
+bool ExpandContext::isScalar(const std::string& option) const {
+  auto found = target_.options.find(option);
+  return found != target_.options.end() && found->second.IsScalar();
+}
+
 std::vector<std::string> ExpandContext::stringList(
     const std::string& option) const {
   auto found = target_.options.find(option);

@@ -45,6 +45,9 @@ class ExpandContext {
   std::filesystem::path targetDir() const;
 
   bool has(const std::string& option) const;
+  /// Whether the option is written as one scalar (a list option accepts one
+  /// value without brackets).
+  bool isScalar(const std::string& option) const;
   std::string string(const std::string& option,
                      const std::string& fallback = {}) const;
   std::vector<std::string> stringList(const std::string& option) const;

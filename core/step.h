@@ -56,6 +56,9 @@ struct Step {
 
   /// Input globs relative to repoRoot; "!" excludes.
   std::vector<std::string> inputs;
+  /// Whether `inputs` is a plugin's catch-all default ("everything under
+  /// dir"), which must then leave out the other steps' outputs too.
+  bool defaultInputs = false;
   /// Output paths (files or directories) relative to repoRoot.
   std::vector<std::string> outputs;
   /// Step ids this step needs first.

@@ -53,11 +53,25 @@ std::vector<Step> CommandPlugin::expand(const ExpandContext& context) const {
   }
   Step step = context.makeStep(target.name, "run " + target.name);
   if (hasRun) {
+    if (context.string("run").find_first_not_of(" \t\n") ==
+        std::string::npos) {
+      throw context.optionError("run", "'run' of target '" + target.name +
+                                           "' is empty",
+                                "write the command line to run");
+    }
     step.argv = {"/bin/sh", "-c", context.string("run")};
     step.tools = {"sh"};
   } else {
     step.argv = context.stringList("argv");
-    if (step.argv.empty()) {
+    if (context.isScalar("argv") &&
+        step.argv.front().find(' ') != std::string::npos) {
+      throw context.optionError(
+          "argv",
+          "'argv' of target '" + target.name + "' is one string with spaces",
+          "write the program and each argument as a list item, such as "
+          "[echo, hi], or use 'run:' for a shell command line");
+    }
+    if (step.argv.empty() || step.argv.front().empty()) {
       throw context.optionError("argv", "'argv' is empty",
                                 "name the program to run");
     }
@@ -72,6 +86,7 @@ std::vector<Step> CommandPlugin::expand(const ExpandContext& context) const {
   }
   std::vector<std::string> inputs = context.stringList("inputs");
   if (!context.has("inputs")) {
+    step.defaultInputs = true;
     inputs = {"**", "!.git", "!node_modules", "!**/node_modules", "!.kiln"};
     for (const auto& output : context.stringList("outputs")) {
       if (!startsWith(output, "!")) {

@@ -310,3 +310,40 @@ targets:
   CHECK(readText(dir / "out/deps/lib.txt") == "lib\n");
   CHECK(fs::exists(dir / "out/deps/.cache/stamp"));
 }
+
+TEST_CASE("default inputs skip outputs and state", "[cache]") {
+  // Two catch-all targets in one directory, and a pipeline file below the
+  // repository root whose state directory lies inside the repository.
+  TempDir dir;
+  TempDir cache;
+  writeFile(dir / "src.txt", "source\n");
+  writeFile(dir / "ci/kiln.yaml", R"(version: 1
+repos:
+  r: { path: .. }
+targets:
+  - name: first
+    plugin: command
+    outputs: [out-first]
+    run: "mkdir -p out-first && cat src.txt > out-first/copy.txt"
+  - name: second
+    plugin: command
+    outputs: [out-second]
+    run: "mkdir -p out-second && cat src.txt > out-second/copy.txt"
+)");
+  std::vector<std::string> pipeline = {"-p", (dir / "ci/kiln.yaml").string()};
+  RunResult first = build(dir.path(), cache.path(), pipeline);
+  INFO(first.output);
+  REQUIRE(first.exitCode == 0);
+  CHECK(countStatus(first.output, "built") == 2);
+
+  RunResult second = build(dir.path(), cache.path(), pipeline);
+  INFO(second.output);
+  CHECK(second.exitCode == 0);
+  CHECK(countStatus(second.output, "up to date") == 2);
+  CHECK(countStatus(second.output, "built") == 0);
+
+  writeFile(dir / "src.txt", "changed\n");
+  RunResult third = build(dir.path(), cache.path(), pipeline);
+  INFO(third.output);
+  CHECK(countStatus(third.output, "built") == 2);
+}
