@@ -48,6 +48,24 @@ std::vector<FileInfo> listShardedFiles(const fs::path& dir) {
 bool collectReferences(LocalStore& store, const std::string& entryText,
                        std::set<std::string>* referenced,
                        std::string* problem) {
+  // An image layer's entry (written by image steps) names one compressed
+  // layer blob and its uncompressed digest, which is not a blob.
+  if (entryText.find("\"diff_id\"") != std::string::npos) {
+    try {
+      nlohmann::json layer = nlohmann::json::parse(entryText);
+      Digest digest;
+      Digest diffId;
+      if (layer.at("version") == 1 &&
+          Digest::parse(layer.at("digest").get<std::string>(), &digest) &&
+          Digest::parse(layer.at("diff_id").get<std::string>(), &diffId)) {
+        referenced->insert(digest.hex());
+        return true;
+      }
+    } catch (const nlohmann::json::exception&) {
+    }
+    *problem = "unreadable layer entry";
+    return false;
+  }
   ActionRecord record;
   if (!ActionRecord::parse(entryText, &record)) {
     *problem = "unreadable entry";

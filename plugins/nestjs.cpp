@@ -127,9 +127,8 @@ void collectLibraries(const NpmProject& project, const nlohmann::json& manifest,
   }
 }
 
-// Validates the options that describe how the service runs.
-// NOTE: no step uses 'port' and 'entry' yet. They are for the image step,
-// which needs a place for them in Step that the core does not have yet.
+// Validates the options that describe how the service runs. Only the image
+// step uses them, so a target without `image` checks and then ignores them.
 void checkRuntimeOptions(const ExpandContext& context) {
   portOption(context, "port", 3000);
   relativePathOption(context, "entry", "dist/main.js");
