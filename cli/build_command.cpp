@@ -147,6 +147,9 @@ std::map<std::string, std::string> parseSince(
   }
   refs["*"] = "origin/main";
   for (const auto& value : values) {
+    if (value.empty()) {
+      continue;  // a bare --since keeps the default
+    }
     std::size_t equals = value.find('=');
     if (equals == std::string::npos) {
       refs["*"] = value;

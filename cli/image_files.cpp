@@ -136,6 +136,12 @@ std::vector<fs::path> writeImageFiles(const Session& session,
     image.reference = oci::dockerRepoTag(spec.name, spec.tag);
     image.digest = "sha256:" + outcomes[i].outputDigest;
     image.size = outcomes[i].outputBytes;
+    auto locked = images.find(spec.name);
+    if (locked != images.end() && locked->second.digest == image.digest) {
+      // The same image, maybe pushed since: keep the registry reference
+      // that `kiln push` wrote.
+      image.reference = locked->second.reference;
+    }
     images[spec.name] = image;
     built.push_back(spec.name);
     if (outcomes[i].status == StepStatus::kBuilt) {

@@ -151,9 +151,13 @@ int run(int argc, char** argv) {
   buildCommand->add_flag("--no-cache", build.noCache,
                          "neither read nor write the cache; steps whose "
                          "outputs are up to date still do not run");
-  buildCommand->add_option("--force", build.force,
-                           "rerun the steps of these targets and overwrite "
-                           "their cache entries (repeatable)");
+  // One value per occurrence: CLI11 would otherwise take the target names
+  // that follow as more values.
+  buildCommand
+      ->add_option("--force", build.force,
+                   "rerun the steps of this target and overwrite their cache "
+                   "entries (repeatable)")
+      ->allow_extra_args(false);
   buildCommand->add_flag("--explain", build.explain,
                          "say what changed for each step that runs");
   std::vector<std::string> sinceValues;
@@ -162,8 +166,9 @@ int run(int argc, char** argv) {
       "build only targets whose inputs changed since the merge base with "
       "REF (default origin/main), and their dependents; REPO=REF sets one "
       "repository's ref");
-  sinceOption->expected(0, 1)->multi_option_policy(
-      CLI::MultiOptionPolicy::TakeAll);
+  sinceOption->expected(0, 1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   buildCommand->add_option("--shard", build.shard,
                            "build part I of N of the targets, such as 2/3");
   buildCommand->add_option("--remote-cache", build.remoteCache,
@@ -222,8 +227,9 @@ int run(int argc, char** argv) {
   auto* lsSinceOption = lsCommand->add_option(
       "--since", lsSinceValues,
       "list only targets affected since REF (see kiln build --since)");
-  lsSinceOption->expected(0, 1)->multi_option_policy(
-      CLI::MultiOptionPolicy::TakeAll);
+  lsSinceOption->expected(0, 1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
   std::string graphFormat = "dot";
   std::vector<std::string> graphTargets;

@@ -46,7 +46,8 @@ int runClean(Session& session, const std::vector<std::string>& selectors) {
   if (selectors.empty()) {
     std::error_code error;
     for (const char* name :
-         {"logs", "keys", "record.json", "stat-cache", "tools.json"}) {
+         {"logs", "keys", "record.json", "stat-cache", "tools.json",
+          "images"}) {
       fs::remove_all(stateDir / name, error);
     }
   }

@@ -228,7 +228,8 @@ void Reporter::printSummary(const std::vector<StepOutcome>& outcomes,
   struct Row {
     StepStatus status = StepStatus::kUpToDate;
     int built = 0;
-    int cached = 0;
+    int restored = 0;
+    int upToDate = 0;
     std::chrono::milliseconds duration{0};
     std::uint64_t bytes = 0;
     std::uint64_t imageBytes = 0;
@@ -247,9 +248,10 @@ void Reporter::printSummary(const std::vector<StepOutcome>& outcomes,
       }
       if (outcome.status == StepStatus::kBuilt) {
         ++row.built;
-      } else if (outcome.status == StepStatus::kRestored ||
-                 outcome.status == StepStatus::kUpToDate) {
-        ++row.cached;
+      } else if (outcome.status == StepStatus::kRestored) {
+        ++row.restored;
+      } else if (outcome.status == StepStatus::kUpToDate) {
+        ++row.upToDate;
       }
       if (step.shared) {
         continue;
@@ -276,13 +278,22 @@ void Reporter::printSummary(const std::vector<StepOutcome>& outcomes,
     return text;
   };
   printLine(pad("TARGET", width) + "  " + pad("STATUS", 11) + "  " +
-            pad("STEPS", 16) + "  " + pad("TIME", 8) + "  ARTIFACT SIZE");
+            pad("STEPS", 22) + "  " + pad("TIME", 8) + "  ARTIFACT SIZE");
   for (const auto& target : targets) {
     const Row& row = rows[target];
-    std::string steps = std::to_string(row.built) + " built, " +
-                        std::to_string(row.cached) + " hit";
+    std::vector<std::string> counts;
+    if (row.built > 0) {
+      counts.push_back(std::to_string(row.built) + " built");
+    }
+    if (row.restored > 0) {
+      counts.push_back(std::to_string(row.restored) + " restored");
+    }
+    if (row.upToDate > 0) {
+      counts.push_back(std::to_string(row.upToDate) + " up to date");
+    }
+    std::string steps = counts.empty() ? "-" : join(counts, ", ");
     printLine(pad(target, width) + "  " + pad(statusName(row.status), 11) +
-              "  " + pad(steps, 16) + "  " +
+              "  " + pad(steps, 22) + "  " +
               pad(formatDuration(row.duration), 8) + "  " +
               (row.bytes > 0 ? formatBytes(row.bytes) : "-"));
   }

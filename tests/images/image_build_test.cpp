@@ -132,6 +132,14 @@ TEST_CASE("built images inspect and push", "[images]") {
   CHECK(registry.blobUploads() == uploads);
   CHECK(readLock(dir.path())["images"][0]["image"].get<std::string>().rfind(
             registry.host(), 0) == 0);
+
+  // A no-op build keeps the pushed references and rewrites neither file.
+  std::string lockBefore = readText(dir / ".kiln/images/kiln-images.lock.json");
+  RunResult noop = kilnIn(dir.path(), {"build", "--output", "plain"});
+  INFO(noop.output);
+  REQUIRE(noop.exitCode == 0);
+  CHECK(readText(dir / ".kiln/images/kiln-images.lock.json") == lockBefore);
+  CHECK_THAT(noop.output, !Catch::Contains("kiln-images.lock.json"));
 }
 
 TEST_CASE("image digests are reproducible", "[images]") {
