@@ -10,12 +10,14 @@ deps:
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target kiln
 
 demo: build
 	scripts/demo.sh $(BUILD_DIR)/kiln
 
+# The demo needs only the kiln binary; the tests need every test program.
 test: build
+	cmake --build $(BUILD_DIR) -j $(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 clean:

@@ -143,11 +143,15 @@ int run(int argc, char** argv) {
   buildCommand->add_flag("-k,--keep-going", build.keepGoing,
                          "after a failure, build everything that does not "
                          "depend on it");
-  buildCommand->add_flag("-n,--dry-run", build.dryRun,
-                         "print the steps that would run, run nothing");
-  buildCommand->add_flag("--json", build.json,
-                         "with --dry-run: print each step's action key and "
-                         "whether it would hit, as JSON");
+  auto* dryRunFlag = buildCommand->add_flag(
+      "-n,--dry-run", build.dryRun,
+      "print each step and whether it would run, come from the cache or is "
+      "up to date; run nothing");
+  buildCommand
+      ->add_flag("--json", build.json,
+                 "with --dry-run: print each step's action key and whether "
+                 "it would hit, as JSON")
+      ->needs(dryRunFlag);
   buildCommand->add_flag("--no-cache", build.noCache,
                          "neither read nor write the cache; steps whose "
                          "outputs are up to date still do not run");

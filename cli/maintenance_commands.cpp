@@ -85,10 +85,11 @@ int runCacheVerify() {
   for (const auto& problem : report.problems) {
     std::printf("%s\n", problem.c_str());
   }
-  std::printf("checked %llu blobs and %llu entries in %s: %zu problems\n",
+  std::printf("checked %llu blobs and %llu entries in %s: %zu problem%s\n",
               static_cast<unsigned long long>(report.blobsChecked),
               static_cast<unsigned long long>(report.entriesChecked),
-              store.root().c_str(), report.problems.size());
+              store.root().c_str(), report.problems.size(),
+              report.problems.size() == 1 ? "" : "s");
   return report.problems.empty() ? kExitSuccess : kExitStepFailed;
 }
 
