@@ -328,6 +328,14 @@ int run(int argc, char** argv) {
     return runCacheVerify();
   }
   if (keygenCommand->parsed()) {
+    for (const auto& file : {keygenPrivate, keygenPublic}) {
+      if (std::filesystem::exists(file)) {
+        // It may be the key that trusted CI signs with.
+        throw UsageError("key file " + file + " already exists",
+                         "remove it first if you mean to replace the key, "
+                         "or name other files");
+      }
+    }
     generateSigningKeyPair(keygenPrivate, keygenPublic);
     std::printf("wrote %s (private, keep it on trusted CI only) and %s\n",
                 keygenPrivate.c_str(), keygenPublic.c_str());

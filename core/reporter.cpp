@@ -121,7 +121,8 @@ void Reporter::stepFinished(std::size_t index, const StepOutcome& outcome) {
   std::string progress =
       "[" + std::to_string(finished_) + "/" + std::to_string(total_) + "] ";
   if (mode_ == OutputMode::kGithub) {
-    printGithubGroup(index, outcome);
+    // The group's title is the step's line, so it is not printed again.
+    printGithubGroup(index, progress, outcome);
   }
   switch (outcome.status) {
     case StepStatus::kFailed:
@@ -134,7 +135,7 @@ void Reporter::stepFinished(std::size_t index, const StepOutcome& outcome) {
       printLine(progress + "cancelled " + step.id);
       break;
     default:
-      if (mode_ != OutputMode::kTty) {
+      if (mode_ == OutputMode::kPlain) {
         printLine(progress + statusName(outcome.status) + " " + step.id + " (" +
                   formatDuration(outcome.duration()) + ")");
       }
@@ -151,7 +152,8 @@ void Reporter::stepFinished(std::size_t index, const StepOutcome& outcome) {
   std::fflush(out_);
 }
 
-void Reporter::printGithubGroup(std::size_t index, const StepOutcome& outcome) {
+void Reporter::printGithubGroup(std::size_t index, const std::string& progress,
+                                const StepOutcome& outcome) {
   const Step& step = graph_.step(index);
   std::string log;
   if (!logDir_.empty()) {
@@ -159,7 +161,8 @@ void Reporter::printGithubGroup(std::size_t index, const StepOutcome& outcome) {
     log.assign(std::istreambuf_iterator<char>(in),
                std::istreambuf_iterator<char>());
   }
-  printLine("::group::" + statusName(outcome.status) + " " + step.id + " (" +
+  printLine("::group::" + progress + statusName(outcome.status) + " " +
+            step.id + " (" +
             formatDuration(outcome.duration()) + ")");
   if (!log.empty()) {
     if (log.back() == '\n') {

@@ -49,7 +49,8 @@ class Reporter : public BuildObserver {
 
  private:
   void printLine(const std::string& text);
-  void printGithubGroup(std::size_t index, const StepOutcome& outcome);
+  void printGithubGroup(std::size_t index, const std::string& progress,
+                        const StepOutcome& outcome);
   void redrawStatus();
   int terminalWidth() const;
 

@@ -78,7 +78,11 @@ TEST_CASE("github mode is detected from the environment", "[ci]") {
   RunResult result = runKiln({"build"}, dir.path(), env);
   INFO(result.output);
   CHECK(result.exitCode == 0);
-  CHECK_THAT(result.output, Catch::Contains("::group::built lib"));
+  CHECK_THAT(result.output, Catch::Contains("::group::["));
+  std::size_t first = result.output.find("] built lib (");
+  REQUIRE(first != std::string::npos);
+  // The group's title is the step's only line.
+  CHECK(result.output.find("] built lib (", first + 1) == std::string::npos);
 }
 
 TEST_CASE("report files parse and name every step", "[ci]") {

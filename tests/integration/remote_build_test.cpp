@@ -118,6 +118,13 @@ TEST_CASE("tampered remote entries are misses", "[remote]") {
               .exitCode == 0);
   CHECK(((fs::status(keys / "ci.pem").permissions()) & fs::perms::group_read) ==
         fs::perms::none);
+  std::string key = readText(keys / "ci.pem");
+  RunResult again = runKiln({"cache", "keygen", (keys / "ci.pem").string(),
+                             (keys / "new.pub").string()},
+                            keys.path());
+  CHECK(again.exitCode == 2);
+  CHECK(readText(keys / "ci.pem") == key);
+  CHECK_FALSE(fs::exists(keys / "new.pub"));
 
   TempDir writer;
   writeWorkspace(writer.path());
