@@ -47,15 +47,30 @@ int listTargets(Session& session, const std::vector<std::string>& names,
     std::printf("%s\n", nlohmann::json{{"targets", targets}}.dump(2).c_str());
     return kExitSuccess;
   }
+  std::size_t nameWidth = 6;
+  std::size_t pluginWidth = 6;
+  for (const auto& target : session.targets) {
+    nameWidth = std::max(nameWidth, target.name.size());
+    pluginWidth = std::max(pluginWidth, target.plugin.size());
+  }
+  auto row = [&](const std::string& name, const std::string& plugin,
+                 const std::string& where, const std::string& deps) {
+    std::printf("%-*s  %-*s  %s%s\n", static_cast<int>(nameWidth),
+                name.c_str(), static_cast<int>(pluginWidth), plugin.c_str(),
+                where.c_str(), deps.empty() ? "" : ("  " + deps).c_str());
+  };
+  bool header = false;
   for (const auto& target : session.targets) {
     if (std::find(names.begin(), names.end(), target.name) == names.end()) {
       continue;
     }
-    std::string deps =
-        target.deps.empty() ? "" : "  deps: " + join(target.deps, ", ");
-    std::printf("%-24s %-10s %s:%s%s\n", target.name.c_str(),
-                target.plugin.c_str(), target.repo.c_str(),
-                target.dir.empty() ? "." : target.dir.c_str(), deps.c_str());
+    if (!header) {
+      row("TARGET", "PLUGIN", "REPO:DIR", "DEPS");
+      header = true;
+    }
+    row(target.name, target.plugin,
+        target.repo + ":" + (target.dir.empty() ? "." : target.dir),
+        join(target.deps, ", "));
   }
   return kExitSuccess;
 }

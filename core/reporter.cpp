@@ -228,6 +228,9 @@ int severity(StepStatus status) {
 void Reporter::printSummary(const std::vector<StepOutcome>& outcomes,
                             const std::vector<std::string>& targets) {
   std::lock_guard lock(mutex_);
+  if (targets.empty()) {
+    return;  // the build already said why nothing was selected
+  }
   struct Row {
     StepStatus status = StepStatus::kUpToDate;
     int built = 0;
