@@ -209,9 +209,8 @@ int runPush(const Session& session, const std::string& destination,
       client = std::make_unique<oci::RegistryClient>(registryOptions);
     }
     oci::PushResult pushed = client->push(layout, name, target);
-    std::printf("%s (%d blobs uploaded, %d already there)\n",
-                pushed.reference.c_str(), pushed.blobsUploaded,
-                pushed.blobsPresent);
+    std::printf("%s (%s)\n", pushed.reference.c_str(),
+                oci::describeBlobs(pushed).c_str());
     image.reference = target.name() + ":" + image.tag;
     image.digest = "sha256:" + pushed.digest.hex();
   }

@@ -33,7 +33,8 @@ class BaseImages {
   /// Returns the base named by `text`: "oci:DIR:NAME" (DIR relative to
   /// `repoRoot`) or a registry reference, "http://" first for a registry
   /// reached over plain HTTP. Throws UsageError (a RegistryError) when it
-  /// cannot be found or fetched. Not for "scratch".
+  /// cannot be found, RegistryUnreachableError when the registry cannot be
+  /// reached. Not for "scratch".
   ResolvedBase resolve(const std::string& text,
                        const std::filesystem::path& repoRoot);
 

@@ -29,7 +29,7 @@ class DigestMismatchError : public std::runtime_error {
 /// The kind of registry failure that the user has to fix.
 enum class RegistryFailure {
   notFound,      // the repository, tag or manifest does not exist
-  unreachable,   // no connection (refused, unknown host, timeout)
+  unreachable,   // TLS failed; no connection is RegistryUnreachableError
   unauthorized,  // 401 or 403 after authentication
   rejected,      // another 4xx, such as an invalid name or manifest
 };

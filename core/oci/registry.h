@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,8 +62,35 @@ struct PushResult {
   std::string reference;  // "registry/repository@sha256:<hex>"
   Digest digest;          // of the manifest
   int blobsUploaded = 0;
+  /// Blobs the registry linked from another repository of the same
+  /// registry (a cross-repository mount), so their bytes were not sent.
+  int blobsMounted = 0;
   int blobsPresent = 0;  // skipped because the registry had them
   std::int64_t bytesUploaded = 0;
+};
+
+/// Formats the blob counts of a push for one line of output:
+/// "2 blobs uploaded, 1 mounted, 0 already there".
+std::string describeBlobs(const PushResult& result);
+
+/// A registry or token server that sent no HTTP response: the connection
+/// was refused or timed out, or the host name did not resolve. This is a
+/// runtime failure, not a UsageError, so the command line exits with status
+/// 1. what() contains the message, the URL without credentials or query,
+/// and a second line "  fix: " with the hint.
+class RegistryUnreachableError : public std::runtime_error {
+ public:
+  RegistryUnreachableError(const std::string& message, const std::string& hint)
+      : std::runtime_error(message + "\n  fix: " + hint),
+        message_(message),
+        hint_(hint) {}
+
+  const std::string& message() const { return message_; }
+  const std::string& hint() const { return hint_; }
+
+ private:
+  std::string message_;
+  std::string hint_;
 };
 
 /// A client of the OCI distribution API (v2) with libcurl. It resolves
@@ -72,7 +101,8 @@ struct PushResult {
 /// (with those credentials when there are some). Credentials and tokens
 /// never appear in an exception's text. Every blob and manifest is checked
 /// against its digest. Errors the user must fix throw RegistryError (not
-/// found, unreachable, unauthorized, rejected); corrupt content throws
+/// found, unauthorized, rejected, TLS failure); a registry that cannot be
+/// reached throws RegistryUnreachableError; corrupt content throws
 /// DigestMismatchError. One thread at a time.
 class RegistryClient {
  public:
@@ -94,15 +124,20 @@ class RegistryClient {
   /// repository (HEAD request).
   bool hasBlob(const Reference& repository, const Digest& digest);
 
-  /// Pushes image `name` of `layout` as `target`, which must have a tag:
-  /// HEAD for each blob, upload (POST, then one PUT) of each blob the
-  /// registry lacks, then PUT of the manifest. Blobs are hashed as they are
-  /// sent. Returns "registry/repository@sha256:...".
+  /// Pushes image `name` of `layout` as `target`, which must have a tag.
+  /// It sends HEAD for each blob. A missing blob that an earlier push of this
+  /// client sent or found in another repository of the same registry gets a
+  /// cross-repository mount (POST ...?mount=&from=). Every other missing blob
+  /// is uploaded (POST, then one PUT), hashed as it is sent. The manifest
+  /// goes last. Returns "registry/repository@sha256:..." and blob counts.
   PushResult push(const Layout& layout, std::string_view name,
                   const Reference& target);
 
  private:
   std::unique_ptr<RegistrySession> session_;
+  /// "registry|digest" -> a repository of that registry that has the blob,
+  /// as earlier pushes of this client found. Mounts take blobs from there.
+  std::map<std::string, std::string> blobRepositories_;
 };
 
 /// Pulls `reference` into `layout` and names the image `name` there.

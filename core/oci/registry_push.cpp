@@ -14,6 +14,15 @@ bool isNondistributable(const std::string& mediaType) {
          mediaType.find(".foreign.") != std::string::npos;
 }
 
+// The absolute URL of an upload session from a Location header.
+std::string absoluteLocation(RegistrySession& session, const Reference& target,
+                             std::string location) {
+  if (startsWith(location, "/")) {
+    location = session.originUrl(target) + location;
+  }
+  return location;
+}
+
 // Starts an upload session (POST) and returns its absolute URL.
 std::string startUpload(RegistrySession& session, const Reference& target,
                         const Digest& digest) {
@@ -27,16 +36,56 @@ std::string startUpload(RegistrySession& session, const Reference& target,
                  "cannot start the upload of blob " + digestString(digest) +
                      " to " + target.name());
   }
-  if (startsWith(location, "/")) {
-    location = session.originUrl(target) + location;
-  }
-  return location;
+  return absoluteLocation(session, target, location);
 }
 
-// Uploads one blob from a file in a single PUT, hashing it as it goes.
+// The result of a cross-repository mount request.
+struct MountOutcome {
+  bool mounted = false;
+  /// The upload session that the registry started in place of the mount
+  /// (202 Accepted), or "" when there is none.
+  std::string uploadLocation;
+};
+
+// Asks the registry to link `digest` from repository `from` into the
+// target's repository (POST .../blobs/uploads/?mount=&from=). 201 means
+// the blob is there now. 202 means the registry declined and started an
+// upload session instead. Any other status, or credentials that do not
+// reach `from`, leave a plain upload to the caller.
+MountOutcome mountBlob(RegistrySession& session, const Reference& target,
+                       const Digest& digest, const std::string& from) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = session.repositoryUrl(target) + "blobs/uploads/?mount=" +
+                session.http().escape(digestString(digest)) +
+                "&from=" + session.http().escape(from);
+  HttpResponse response;
+  try {
+    response = session.sendMount(target, from, request);
+  } catch (const RegistryError& error) {
+    if (error.failure() != RegistryFailure::unauthorized) {
+      throw;
+    }
+    return {};
+  }
+  MountOutcome outcome;
+  if (response.status == 201) {
+    outcome.mounted = true;
+  } else if (response.status == 202 && !response.header("location").empty()) {
+    outcome.uploadLocation =
+        absoluteLocation(session, target, response.header("location"));
+  }
+  return outcome;
+}
+
+// Uploads one blob from a file in a single PUT, hashing it as it goes. It
+// uses `location` as the upload session, or starts one when it is "".
 std::int64_t uploadBlob(RegistrySession& session, const Reference& target,
-                        const Layout& layout, const Descriptor& blob) {
-  std::string location = startUpload(session, target, blob.digest);
+                        const Layout& layout, const Descriptor& blob,
+                        std::string location) {
+  if (location.empty()) {
+    location = startUpload(session, target, blob.digest);
+  }
   HttpRequest request;
   request.method = "PUT";
   request.url = location +
@@ -71,6 +120,12 @@ std::int64_t uploadBlob(RegistrySession& session, const Reference& target,
 
 }  // namespace
 
+std::string describeBlobs(const PushResult& result) {
+  return std::to_string(result.blobsUploaded) + " blobs uploaded, " +
+         std::to_string(result.blobsMounted) + " mounted, " +
+         std::to_string(result.blobsPresent) + " already there";
+}
+
 PushResult RegistryClient::push(const Layout& layout, std::string_view name,
                                 const Reference& target) {
   if (target.tag.empty() || target.digest) {
@@ -95,12 +150,29 @@ PushResult RegistryClient::push(const Layout& layout, std::string_view name,
     if (isNondistributable(blob.mediaType)) {
       continue;
     }
+    // Blobs belong to a repository, so a blob that another repository of
+    // this registry has is still missing here until it is mounted.
+    std::string key = target.registry + "|" + digestString(blob.digest);
     if (hasBlob(target, blob.digest)) {
       ++result.blobsPresent;
+      blobRepositories_.try_emplace(key, target.repository);
       continue;
     }
-    result.bytesUploaded += uploadBlob(*session_, target, layout, blob);
+    std::string location;
+    auto home = blobRepositories_.find(key);
+    if (home != blobRepositories_.end() && home->second != target.repository) {
+      MountOutcome mount =
+          mountBlob(*session_, target, blob.digest, home->second);
+      if (mount.mounted) {
+        ++result.blobsMounted;
+        continue;
+      }
+      location = mount.uploadLocation;
+    }
+    result.bytesUploaded +=
+        uploadBlob(*session_, target, layout, blob, location);
     ++result.blobsUploaded;
+    blobRepositories_.try_emplace(key, target.repository);
   }
 
   HttpRequest request;

@@ -45,6 +45,28 @@ std::string describeStatus(const HttpResponse& response) {
   return text;
 }
 
+// Builds the hint for a registry that serves plain HTTP, which kiln reaches
+// only when "http://" is written in front of the registry.
+std::string plainHttpHint(const Reference& reference) {
+  std::size_t slash = reference.repository.rfind('/');
+  std::string destination =
+      reference.registry + (slash == std::string::npos
+                                ? ""
+                                : "/" + reference.repository.substr(0, slash));
+  return "if " + reference.registry +
+         " serves plain HTTP, write http:// in front of the registry, as in "
+         "`kiln push http://" +
+         destination + "` or `base: http://" + reference.str() + "`";
+}
+
+std::string joinScopes(const std::vector<std::string>& scopes) {
+  std::string joined;
+  for (const auto& scope : scopes) {
+    joined += (joined.empty() ? "" : " ") + scope;
+  }
+  return joined;
+}
+
 std::string hostOfUrl(const std::string& url) {
   std::size_t start = url.find("://");
   start = start == std::string::npos ? 0 : start + 3;
@@ -86,7 +108,25 @@ std::string RegistrySession::scope(const Reference& reference,
 HttpResponse RegistrySession::send(const Reference& reference, Access access,
                                    HttpRequest request,
                                    const std::function<void()>& prepare) {
-  std::string key = reference.registry + "|" + scope(reference, access);
+  return sendWithScopes(reference, {scope(reference, access)},
+                        std::move(request), prepare);
+}
+
+HttpResponse RegistrySession::sendMount(const Reference& reference,
+                                        const std::string& fromRepository,
+                                        HttpRequest request) {
+  // A token server grants each scope on its own, and the registry checks
+  // pull access to the source repository of a mount too.
+  return sendWithScopes(reference,
+                        {scope(reference, Access::push),
+                         "repository:" + fromRepository + ":pull"},
+                        std::move(request), {});
+}
+
+HttpResponse RegistrySession::sendWithScopes(
+    const Reference& reference, const std::vector<std::string>& scopes,
+    HttpRequest request, const std::function<void()>& prepare) {
+  std::string key = reference.registry + "|" + joinScopes(scopes);
   std::string origin = originUrl(reference);
   bool authenticated = false;
   int attempt = 1;
@@ -110,10 +150,10 @@ HttpResponse RegistrySession::send(const Reference& reference, Access access,
         backOff(attempt++);
         continue;
       }
-      unreachable(reference, error);
+      unreachable(reference, sent.url, error);
     }
     if (response.status == 401 && !authenticated) {
-      authenticate(reference, access, response);
+      authenticate(reference, scopes, response);
       authenticated = true;
       continue;
     }
@@ -128,7 +168,8 @@ HttpResponse RegistrySession::send(const Reference& reference, Access access,
   }
 }
 
-void RegistrySession::authenticate(const Reference& reference, Access access,
+void RegistrySession::authenticate(const Reference& reference,
+                                   const std::vector<std::string>& scopes,
                                    const HttpResponse& challengeResponse) {
   std::vector<AuthChallenge> challenges =
       parseWwwAuthenticate(challengeResponse.header("www-authenticate"));
@@ -141,10 +182,9 @@ void RegistrySession::authenticate(const Reference& reference, Access access,
       basic = &challenge;
     }
   }
-  std::string key = reference.registry + "|" + scope(reference, access);
+  std::string key = reference.registry + "|" + joinScopes(scopes);
   if (bearer != nullptr) {
-    authorization_[key] =
-        "Bearer " + fetchToken(reference, *bearer, scope(reference, access));
+    authorization_[key] = "Bearer " + fetchToken(reference, *bearer, scopes);
     return;
   }
   auto entry = configEntries_.find(reference.registry);
@@ -162,9 +202,9 @@ void RegistrySession::authenticate(const Reference& reference, Access access,
                                                 credentials.password);
 }
 
-std::string RegistrySession::fetchToken(const Reference& reference,
-                                        const AuthChallenge& challenge,
-                                        const std::string& tokenScope) {
+std::string RegistrySession::fetchToken(
+    const Reference& reference, const AuthChallenge& challenge,
+    const std::vector<std::string>& scopes) {
   auto realm = challenge.params.find("realm");
   if (realm == challenge.params.end() || realm->second.empty()) {
     throw RegistryError(RegistryFailure::rejected,
@@ -174,19 +214,27 @@ std::string RegistrySession::fetchToken(const Reference& reference,
   std::string url = realm->second;
   bool https = startsWith(url, "https://");
   if (!https && !(startsWith(url, "http://") && plainHttp(hostOfUrl(url)))) {
-    throw RegistryError(
-        RegistryFailure::rejected,
-        "registry " + reference.registry + " named the token server " +
-            redactUrl(url) + ", which is not HTTPS",
-        "list " + hostOfUrl(url) +
-            " among the plain-HTTP registries if it is meant to be plain HTTP");
+    std::string hint =
+        hostOfUrl(url) == reference.registry
+            ? plainHttpHint(reference)
+            : "kiln accepts a plain-HTTP token server only on the host:port "
+              "of the registry itself, when the registry is written with "
+              "http:// in front; use an HTTPS token server";
+    throw RegistryError(RegistryFailure::rejected,
+                        "registry " + reference.registry +
+                            " named the token server " + redactUrl(url) +
+                            ", which is not HTTPS",
+                        hint);
   }
   url += url.find('?') == std::string::npos ? "?" : "&";
   if (auto service = challenge.params.find("service");
       service != challenge.params.end()) {
     url += "service=" + http_.escape(service->second) + "&";
   }
-  url += "scope=" + http_.escape(tokenScope);
+  // One scope parameter per scope, as the Docker token protocol has it.
+  for (std::size_t i = 0; i < scopes.size(); ++i) {
+    url += (i == 0 ? "scope=" : "&scope=") + http_.escape(scopes[i]);
+  }
 
   auto entry = configEntries_.find(reference.registry);
   if (entry == configEntries_.end()) {
@@ -212,11 +260,11 @@ std::string RegistrySession::fetchToken(const Reference& reference,
         backOff(attempt);
         continue;
       }
-      throw RegistryError(RegistryFailure::unreachable,
-                          "cannot get a token for registry " +
-                              reference.registry + " from " +
-                              redactUrl(realm->second) + ": " + error.what(),
-                          "check that the token server is reachable");
+      throw RegistryUnreachableError(
+          "cannot get a token for registry " + reference.registry + " from " +
+              redactUrl(realm->second) + ": " + error.what(),
+          "check that the token server is running and reachable from this "
+          "machine");
     }
     if (retryableStatus(response.status) && attempt < maxAttempts_) {
       backOff(attempt);
@@ -286,38 +334,42 @@ void RegistrySession::unauthorized(const Reference& reference,
 }
 
 void RegistrySession::unreachable(const Reference& reference,
+                                  const std::string& url,
                                   const HttpTransportError& error) const {
   using Kind = HttpTransportError::Kind;
   std::string host = reference.apiHost();
+  std::string at = " at " + redactUrl(url);
   switch (error.kind()) {
     case Kind::connect:
-      throw RegistryError(
-          RegistryFailure::unreachable,
-          "cannot connect to registry " + host + ": " + error.what(),
+      throw RegistryUnreachableError(
+          "cannot connect to registry " + host + at + ": " + error.what(),
           "check that a registry is running at " + host +
               " and that the image reference names the right host and port");
     case Kind::resolve:
-      throw RegistryError(RegistryFailure::unreachable,
-                          "cannot resolve the host of registry " + host,
-                          "check the host name in the image reference");
+      throw RegistryUnreachableError(
+          "cannot resolve the host of registry " + host + at,
+          "check the host name in the image reference and the DNS "
+          "settings of this machine");
     case Kind::timeout:
-      throw RegistryError(RegistryFailure::unreachable,
-                          "registry " + host + " " + error.what(),
-                          "check the network; kiln waits 10 s for a "
-                          "connection and ends transfers that stay below "
-                          "1 KiB/s for 30 s");
+      throw RegistryUnreachableError(
+          "request to registry " + host + at + " " + error.what(),
+          "check the network; kiln waits 10 s for a connection and ends "
+          "transfers that stay below 1 KiB/s for 30 s");
     case Kind::tls:
-      throw RegistryError(RegistryFailure::unreachable,
-                          "cannot reach registry " + host + ": " + error.what(),
-                          "if " + reference.registry +
-                              " serves plain HTTP, list it among the "
-                              "plain-HTTP registries");
+      // Usually a registry that serves plain HTTP: the user fixes the
+      // reference, so this stays a RegistryError (a UsageError).
+      // NOTE: a rejected certificate is a TLS failure too, so it also ends
+      // with exit status 2 and this hint.
+      throw RegistryError(
+          RegistryFailure::unreachable,
+          "cannot reach registry " + host + at + ": " + error.what(),
+          plainHttpHint(reference));
     case Kind::other:
       break;
   }
-  throw RegistryError(
-      RegistryFailure::unreachable,
-      "request to registry " + host + " failed: " + error.what());
+  throw RegistryUnreachableError(
+      "request to registry " + host + at + " failed: " + error.what(),
+      "check the network and that registry " + host + " is running");
 }
 
 void RegistrySession::fail(const Reference& reference,

@@ -34,11 +34,19 @@ class RegistrySession {
   /// and retrying 429, 5xx and broken transfers up to
   /// RegistryOptions::maxAttempts times.
   /// `prepare` runs before each attempt, so a streamed body can restart.
-  /// Throws RegistryError when the registry cannot be reached or rejects the
-  /// credentials; other statuses are returned.
+  /// Throws RegistryUnreachableError when the registry cannot be reached and
+  /// RegistryError when it rejects the credentials or TLS fails. Every other
+  /// response is returned.
   HttpResponse send(const Reference& reference, Access access,
                     HttpRequest request,
                     const std::function<void()>& prepare = {});
+
+  /// Sends a cross-repository mount request into `reference`'s repository
+  /// as send() does, with a bearer token (when the registry uses tokens)
+  /// that grants push there and pull on `fromRepository`.
+  HttpResponse sendMount(const Reference& reference,
+                         const std::string& fromRepository,
+                         HttpRequest request);
 
   /// Throws the RegistryError that fits an unexpected response: not found
   /// for 404, unauthorized for 401 and 403, rejected for other statuses.
@@ -51,20 +59,26 @@ class RegistrySession {
  private:
   bool plainHttp(const std::string& host) const;
   std::string scope(const Reference& reference, Access access) const;
-  void authenticate(const Reference& reference, Access access,
+  HttpResponse sendWithScopes(const Reference& reference,
+                              const std::vector<std::string>& scopes,
+                              HttpRequest request,
+                              const std::function<void()>& prepare);
+  void authenticate(const Reference& reference,
+                    const std::vector<std::string>& scopes,
                     const HttpResponse& challengeResponse);
   std::string fetchToken(const Reference& reference,
                          const AuthChallenge& challenge,
-                         const std::string& scope);
+                         const std::vector<std::string>& scopes);
   [[noreturn]] void unauthorized(const Reference& reference, long status) const;
   [[noreturn]] void unreachable(const Reference& reference,
+                                const std::string& url,
                                 const HttpTransportError& error) const;
 
   std::vector<std::string> plainHttpRegistries_;
   std::filesystem::path dockerConfig_;
   int maxAttempts_;
   HttpClient http_;
-  /// "registry|scope" -> Authorization header value.
+  /// "registry|scope[ scope...]" -> Authorization header value.
   std::map<std::string, std::string> authorization_;
   std::map<std::string, DockerConfigEntry> configEntries_;
 };

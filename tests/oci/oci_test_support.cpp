@@ -217,6 +217,39 @@ int TestRegistry::uploadCount() const {
   return count;
 }
 
+namespace {
+
+// Counts the access-log lines of `log` that match `pattern`.
+int countLogLines(const fs::path& log, const std::regex& pattern) {
+  std::ifstream in(log);
+  int count = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (std::regex_search(line, pattern)) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+}  // namespace
+
+int TestRegistry::completedUploadsOf(const std::string& hex) const {
+  // The access log shows the request target as sent, so the ':' of the
+  // digest may be percent-encoded.
+  std::regex upload(
+      "\"PUT /v2/[^ ]*/blobs/uploads/[^ ]*[?&]digest=sha256(:|%3A)" + hex +
+      "[^ ]* HTTP/[0-9.]+\" 201 ");
+  return countLogLines(dir_ / "registry.log", upload);
+}
+
+int TestRegistry::mountsOf(const std::string& hex) const {
+  std::regex mount(
+      "\"POST /v2/[^ ]*/blobs/uploads/\\?[^ ]*mount=sha256(:|%3A)" + hex +
+      "[^ ]* HTTP/[0-9.]+\" 201 ");
+  return countLogLines(dir_ / "registry.log", mount);
+}
+
 fs::path TestRegistry::blobData(const std::string& hex) const {
   return dir_ / "data/docker/registry/v2/blobs/sha256" / hex.substr(0, 2) /
          hex / "data";

@@ -59,8 +59,17 @@ class TestRegistry {
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::filesystem::path& dir() const { return dir_; }
 
-  /// Counts blob uploads started (POST .../blobs/uploads/ access-log lines).
+  /// Counts blob uploads started (POST .../blobs/uploads/ access-log lines,
+  /// mount requests included).
   int uploadCount() const;
+
+  /// Counts the uploads of blob sha256:`hex` that the registry completed
+  /// (PUT .../blobs/uploads/...digest=... with status 201).
+  int completedUploadsOf(const std::string& hex) const;
+
+  /// Counts the cross-repository mounts of blob sha256:`hex` that the
+  /// registry made (POST .../blobs/uploads/?mount=... with status 201).
+  int mountsOf(const std::string& hex) const;
 
   /// The file where the registry stores a blob's bytes.
   std::filesystem::path blobData(const std::string& hex) const;

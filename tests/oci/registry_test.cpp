@@ -75,6 +75,148 @@ TEST_CASE("push matches skopeo and skips present blobs", "[oci][integration]") {
   CHECK(second.reference == first.reference);
 }
 
+TEST_CASE("push mounts a shared layer across repositories",
+          "[oci][integration]") {
+  TempDir dir;
+  test::TestRegistry registry(dir / "registry");
+  Layout layout = Layout::create(dir / "layout");
+  Descriptor webManifest =
+      test::buildAppImage(layout, "web", Compression::gzip, "web");
+  Descriptor apiManifest =
+      test::buildAppImage(layout, "api", Compression::gzip, "api");
+  StoredImage web = layout.readImage("web");
+  StoredImage api = layout.readImage("api");
+  REQUIRE(web.layers.size() == 2);
+  REQUIRE(api.layers.size() == 2);
+  kiln::Digest shared = web.layers.front().digest;
+  REQUIRE(api.layers.front().digest == shared);
+  REQUIRE(api.layers.back().digest != web.layers.back().digest);
+  std::string host = registry.host();
+
+  RegistryClient client(plainHttp(host, dir / "none.json"));
+  PushResult first =
+      client.push(layout, "web", Reference::parse(host + "/kiln/web:1"));
+  CHECK(first.blobsUploaded == 3);
+  CHECK(first.blobsMounted == 0);
+  PushResult second =
+      client.push(layout, "api", Reference::parse(host + "/kiln/api:1"));
+  CHECK(second.blobsUploaded == 2);  // config, app layer
+  CHECK(second.blobsMounted == 1);   // the node20 base layer
+  CHECK(second.blobsPresent == 0);
+  CHECK(describeBlobs(second) ==
+        "2 blobs uploaded, 1 mounted, 0 already there");
+  CHECK(second.bytesUploaded ==
+        api.configDescriptor.size + api.layers.back().size);
+  CHECK(registry.completedUploadsOf(shared.hex()) == 1);
+  CHECK(registry.mountsOf(shared.hex()) == 1);
+  CHECK(registry.completedUploadsOf(api.layers.back().digest.hex()) == 1);
+  CHECK(skopeoDigest(host + "/kiln/api:1") == digestString(apiManifest.digest));
+  CHECK(client.hasBlob(Reference::parse(host + "/kiln/api:1"), shared));
+
+  // A blob that another client found present can be mounted as well.
+  RegistryClient fresh(plainHttp(host, dir / "none.json"));
+  PushResult present =
+      fresh.push(layout, "web", Reference::parse(host + "/kiln/web:1"));
+  CHECK(present.blobsPresent == 3);
+  PushResult copy =
+      fresh.push(layout, "api", Reference::parse(host + "/kiln/copy:1"));
+  CHECK(copy.blobsMounted == 1);
+  CHECK(copy.blobsUploaded == 2);
+  CHECK(registry.mountsOf(shared.hex()) == 2);
+  CHECK(registry.completedUploadsOf(shared.hex()) == 1);
+  CHECK(skopeoDigest(host + "/kiln/web:1") == digestString(webManifest.digest));
+
+  PushResult again =
+      fresh.push(layout, "api", Reference::parse(host + "/kiln/api:1"));
+  CHECK(again.blobsPresent == 3);
+  CHECK(again.blobsMounted == 0);
+  CHECK(again.blobsUploaded == 0);
+  CHECK(registry.mountsOf(shared.hex()) == 2);
+}
+
+TEST_CASE("push pulls from the mount source with one token",
+          "[oci][integration]") {
+  TempDir dir;
+  Layout layout = Layout::create(dir / "layout");
+  test::buildAppImage(layout, "web", Compression::gzip, "web");
+  test::buildAppImage(layout, "api", Compression::gzip, "api");
+  kiln::Digest shared = layout.readImage("web").layers.front().digest;
+  std::string realm;
+  int uploads = 0;
+  // The registry declines every mount with a 202 and an upload session,
+  // as the distribution spec allows.
+  test::FakeServer server([&](const test::FakeRequest& request) {
+    test::FakeResponse response;
+    if (kiln::startsWith(request.target, "/token?")) {
+      response.body = R"({"token":"tok-mount"})";
+      return response;
+    }
+    auto authorization = request.headers.find("authorization");
+    if (authorization == request.headers.end() ||
+        authorization->second != "Bearer tok-mount") {
+      response.status = 401;
+      response.headers["WWW-Authenticate"] =
+          "Bearer realm=\"" + realm + "\",service=\"fake\"";
+      return response;
+    }
+    const std::string& target = request.target;
+    if (request.method == "HEAD") {
+      response.status = 404;
+    } else if (request.method == "POST" &&
+               target.find("?mount=") != std::string::npos) {
+      response.status = 202;
+      response.headers["Location"] = "/v2/kiln/api/blobs/uploads/declined";
+    } else if (request.method == "POST") {
+      response.status = 202;
+      response.headers["Location"] =
+          target + "u" + std::to_string(++uploads) + "?state=1";
+    } else if (request.method == "PUT") {
+      response.status = 201;
+    } else {
+      response.status = 404;
+    }
+    return response;
+  });
+  realm = "http://" + server.host() + "/token";
+  std::string host = server.host();
+
+  RegistryClient client(plainHttp(host, dir / "none.json"));
+  client.push(layout, "web", Reference::parse(host + "/kiln/web:1"));
+  PushResult pushed =
+      client.push(layout, "api", Reference::parse(host + "/kiln/api:1"));
+  CHECK(pushed.blobsMounted == 0);
+  CHECK(pushed.blobsUploaded == 3);
+
+  std::string mountScopes =
+      "scope=repository%3Akiln%2Fapi%3Apull%2Cpush"
+      "&scope=repository%3Akiln%2Fweb%3Apull";
+  int mountTokens = 0;
+  int mounts = 0;
+  int declinedPuts = 0;
+  for (const auto& request : server.requests()) {
+    if (kiln::startsWith(request.target, "/token?") &&
+        request.target.find(mountScopes) != std::string::npos) {
+      ++mountTokens;
+    }
+    if (request.method == "POST" &&
+        request.target.find("?mount=") != std::string::npos &&
+        request.headers.count("authorization") > 0) {
+      ++mounts;
+      CHECK(request.target == "/v2/kiln/api/blobs/uploads/?mount=sha256%3A" +
+                                  shared.hex() + "&from=kiln%2Fweb");
+    }
+    if (request.method == "PUT" &&
+        kiln::startsWith(request.target,
+                         "/v2/kiln/api/blobs/uploads/declined?digest=")) {
+      ++declinedPuts;
+      CHECK(request.target.find(shared.hex()) != std::string::npos);
+    }
+  }
+  CHECK(mountTokens == 1);
+  CHECK(mounts == 1);
+  CHECK(declinedPuts == 1);
+}
+
 TEST_CASE("pull of a base by tag checks every digest", "[oci][integration]") {
   TempDir dir;
   test::TestRegistry registry(dir / "registry");
@@ -118,16 +260,54 @@ TEST_CASE("registry that is down gives a clear error", "[oci][integration]") {
   TempDir dir;
   std::string host = "127.0.0.1:" + std::to_string(test::freeLoopbackPort());
   RegistryClient client(plainHttp(host, dir / "none.json"));
+  // A network failure is a runtime error (exit status 1), not a UsageError
+  // (exit status 2).
   try {
     client.resolve(Reference::parse(host + "/kiln/app:1"));
     FAIL("no exception");
-  } catch (const RegistryError& error) {
-    CHECK(error.failure() == RegistryFailure::unreachable);
-    CHECK_THAT(error.what(),
+  } catch (const kiln::UsageError& error) {
+    FAIL("a UsageError: " << error.render());
+  } catch (const RegistryUnreachableError& error) {
+    CHECK_THAT(error.message(),
                Catch::Contains("cannot connect to registry " + host));
-    CHECK_THAT(error.what(), Catch::Contains("connection refused"));
+    CHECK_THAT(error.message(),
+               Catch::Contains("http://" + host + "/v2/kiln/app/manifests/1"));
+    CHECK_THAT(error.message(), Catch::Contains("connection refused"));
     CHECK_THAT(error.hint(),
                Catch::Contains("check that a registry is running at " + host));
+    CHECK_THAT(error.what(), Catch::Contains(error.message()));
+    CHECK_THAT(error.what(), Catch::Contains("\n  fix: " + error.hint()));
+  }
+
+  Layout layout = Layout::create(dir / "layout");
+  test::buildAppImage(layout, "hello", Compression::gzip, "down");
+  try {
+    client.push(layout, "hello", Reference::parse(host + "/kiln/h:1"));
+    FAIL("no exception");
+  } catch (const kiln::UsageError& error) {
+    FAIL("a UsageError: " << error.render());
+  } catch (const RegistryUnreachableError& error) {
+    CHECK_THAT(error.what(),
+               Catch::Contains("at http://" + host + "/v2/kiln/h/blobs/"));
+  }
+}
+
+TEST_CASE("TLS to a plain-HTTP registry names http://", "[oci][integration]") {
+  TempDir dir;
+  test::TestRegistry registry(dir / "registry");
+  RegistryOptions options;
+  options.dockerConfig = dir / "none.json";
+  RegistryClient client(options);
+  try {
+    client.resolve(Reference::parse(registry.host() + "/ngw/api:1"));
+    FAIL("no exception");
+  } catch (const RegistryError& error) {
+    INFO(error.render());
+    CHECK_THAT(error.what(), Catch::Contains("TLS"));
+    CHECK_THAT(error.hint(), Catch::Contains("write http:// in front"));
+    CHECK_THAT(error.hint(), Catch::Contains("`kiln push http://" +
+                                             registry.host() + "/ngw`"));
+    CHECK_THAT(error.hint(), !Catch::Contains("plain-HTTP registries"));
   }
 }
 
