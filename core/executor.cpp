@@ -50,7 +50,20 @@ StepOutcome Executor::execute(std::size_t index,
         return StepOutcome::of(StepStatus::kFailed,
                                "no image output is configured");
       }
-      return context_.images()->build(step, options_.forced.count(step.id) > 0);
+      // A dependency whose only output is a layer source already has that
+      // source's digest: the image's up-to-date check need not walk it.
+      ImageBuilder::KnownSources known;
+      const auto& depIndexes = graph_.deps(index);
+      for (std::size_t i = 0; i < depIndexes.size(); ++i) {
+        const Step& dep = graph_.step(depIndexes[i]);
+        if (dep.outputs.size() == 1 && !startsWith(dep.outputs[0], "!") &&
+            isSuccess(deps[i]->status) && !deps[i]->outputDigest.empty()) {
+          known[(dep.repoRoot / dep.outputs[0]).string()] =
+              deps[i]->outputDigest;
+        }
+      }
+      return context_.images()->build(
+          step, options_.forced.count(step.id) > 0, known);
     }
     if (!step.cacheable) {
       auto started = Clock::now();

@@ -141,7 +141,8 @@ std::string ImageBuilder::sourceDigest(const Step& step,
 
 ImageBuilder::LayerPlan ImageBuilder::planLayer(const Step& step,
                                                 const ImageLayerSpec& spec,
-                                                oci::Compression compression) {
+                                                oci::Compression compression,
+                                                const KnownSources& known) {
   LayerPlan plan;
   plan.source = step.repoRoot / spec.source;
   struct stat info;
@@ -152,7 +153,10 @@ ImageBuilder::LayerPlan ImageBuilder::planLayer(const Step& step,
                          ? "add the file to the repository"
                          : "check that step " + spec.step + " writes it");
   }
-  std::string contentDigest = sourceDigest(step, spec.source);
+  auto found = known.find(plan.source.string());
+  std::string contentDigest = found != known.end()
+                                  ? found->second
+                                  : sourceDigest(step, spec.source);
   plan.destination = oci::normalizeImagePath(spec.destination);
   plan.options.compression = compression;
   plan.options.mtime = mtime_;
@@ -214,6 +218,8 @@ oci::ImageLayer ImageBuilder::produceLayer(const LayerPlan& plan) {
       entry.gid = plan.gid;
       layer = oci::writeLayer({entry}, plan.options, temporary);
     }
+    // NOTE: layers go to the local cache only. The remote cache does not
+    // carry them, so every CI runner compresses its own layers.
     if (store_ != nullptr) {
       store_->putFile(temporary, layer.digest);
       store_->putAction(plan.key, layerRecord(layer));
@@ -227,7 +233,8 @@ oci::ImageLayer ImageBuilder::produceLayer(const LayerPlan& plan) {
   return result;
 }
 
-StepOutcome ImageBuilder::build(const Step& step, bool forced) {
+StepOutcome ImageBuilder::build(const Step& step, bool forced,
+                                const KnownSources& known) {
   const ImageSpec& spec = *step.image;
   oci::Compression compression = parseCompression(spec.compression);
 
@@ -235,10 +242,14 @@ StepOutcome ImageBuilder::build(const Step& step, bool forced) {
   if (spec.base != "scratch" && !spec.base.empty()) {
     base = bases_.resolve(spec.base, step.repoRoot);
   }
-  std::vector<LayerPlan> plans;
-  for (const auto& layer : spec.layers) {
-    plans.push_back(planLayer(step, layer, compression));
-  }
+  auto planLayers = [&](const KnownSources& sources) {
+    std::vector<LayerPlan> planned;
+    for (const auto& layer : spec.layers) {
+      planned.push_back(planLayer(step, layer, compression, sources));
+    }
+    return planned;
+  };
+  std::vector<LayerPlan> plans = planLayers(known);
 
   oci::ImageSpec image;
   image.created = mtime_;
@@ -267,10 +278,11 @@ StepOutcome ImageBuilder::build(const Step& step, bool forced) {
 
   // The image key covers everything the image is made of, so an image whose
   // layers' sources did not change is found up to date without compressing.
+  auto imageKeyOf = [&](const std::vector<LayerPlan>& layers) {
   Sha256 key;
   key.update("kiln-image-v1\n");
   key.update(base ? base->image.manifestDescriptor.digest.hex() : "scratch");
-  for (const auto& plan : plans) {
+  for (const auto& plan : layers) {
     key.update("\nlayer " + plan.key);
   }
   nlohmann::json config = {{"env", spec.env},
@@ -285,17 +297,36 @@ StepOutcome ImageBuilder::build(const Step& step, bool forced) {
                            {"stop_signal", spec.stopSignal},
                            {"mtime", mtime_}};
   key.update("\nconfig " + config.dump());
-  std::string imageKey = key.finish().hex();
+  return key.finish().hex();
+  };
+  std::string imageKey = imageKeyOf(plans);
 
   std::optional<StepRecord> prior = record_.find(step.id);
-  if (!forced && prior && prior->key == imageKey) {
+  auto upToDate = [&]() -> std::optional<StepOutcome> {
+    if (forced || !prior || prior->key != imageKey) {
+      return std::nullopt;
+    }
     std::optional<oci::Descriptor> current = layout().findImage(spec.name);
-    if (current && current->digest.hex() == prior->outputDigest) {
-      StepOutcome outcome = StepOutcome::of(StepStatus::kUpToDate);
-      outcome.actionKey = imageKey;
-      outcome.outputDigest = prior->outputDigest;
-      outcome.outputBytes = prior->outputBytes;
-      return outcome;
+    if (!current || current->digest.hex() != prior->outputDigest) {
+      return std::nullopt;
+    }
+    StepOutcome outcome = StepOutcome::of(StepStatus::kUpToDate);
+    outcome.actionKey = imageKey;
+    outcome.outputDigest = prior->outputDigest;
+    outcome.outputBytes = prior->outputBytes;
+    return outcome;
+  };
+  if (auto outcome = upToDate()) {
+    return *outcome;
+  }
+  if (!known.empty()) {
+    // Walk the sources now: it checks their symlinks before anything is
+    // written. The digests match the known ones unless a restore left a
+    // source different from its manifest, so check again.
+    plans = planLayers({});
+    imageKey = imageKeyOf(plans);
+    if (auto outcome = upToDate()) {
+      return *outcome;
     }
   }
 

@@ -33,8 +33,15 @@ class ImageBuilder {
                BaseImages& bases, LocalStore* store, StatCache& statCache,
                BuildRecord& record);
 
-  /// Builds one image step, or finds it up to date.
-  StepOutcome build(const Step& step, bool forced);
+  /// Manifest digests of layer sources that a dependency of the image step
+  /// produced as its only output, by absolute path: the dependency's output
+  /// digest, already checked in this build.
+  using KnownSources = std::map<std::string, std::string>;
+
+  /// Builds one image step, or finds it up to date. With `known`, an image
+  /// whose sources are all known is found up to date without walking them.
+  StepOutcome build(const Step& step, bool forced,
+                    const KnownSources& known = {});
 
   const std::filesystem::path& layoutDir() const { return layoutDir_; }
 
@@ -42,7 +49,7 @@ class ImageBuilder {
   struct LayerPlan;
   oci::Layout& layout();
   LayerPlan planLayer(const Step& step, const ImageLayerSpec& spec,
-                      oci::Compression compression);
+                      oci::Compression compression, const KnownSources& known);
   /// The manifest digest of a layer source, computed once per build, so
   /// images that share a layer (the production node_modules of one
   /// lockfile) walk its files once.

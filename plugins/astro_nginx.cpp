@@ -46,6 +46,8 @@ std::vector<Step> AstroNginxPlugin::expand(const ExpandContext& context) const {
 
   StaticSiteConfig site;
   site.service = name;
+  // NOTE: a port below 1024 is accepted, though nginx then fails to bind
+  // in the image unless `image.user` is root.
   site.port = portOption(context, "port", 8080);
   site.root = context.string("root", site.root);
   if (site.root.empty() || site.root.front() != '/' ||
