@@ -16,7 +16,8 @@ work=${KILN_BENCH_DIR:-$(mktemp -d /tmp/kiln-bench-remote.XXXXXX)}
 turbo_version=2.11.13
 runs=${RUNS:-3}
 port=${KILN_BENCH_PORT:-18431}
-export KILN_CACHE_DIR="$work/cache" TURBO_TELEMETRY_DISABLED=1
+export KILN_CACHE_DIR="$work/cache" TURBO_TELEMETRY_DISABLED=1 \
+  TURBO_NO_UPDATE_NOTIFIER=1
 mkdir -p "$work"
 echo "bench: $(nproc) cores, $(uname -m), work dir $work"
 
@@ -24,7 +25,8 @@ prepare_federation
 nginx_dir="$work/nginx"
 "$repo/tests/support/nginx-cache.sh" start "$nginx_dir" "$port" >/dev/null
 trap '"$repo/tests/support/nginx-cache.sh" stop "$nginx_dir" >/dev/null' EXIT
-url="http://127.0.0.1:$port/bench"
+# One instance name per cache (bazel-remote allows one path segment).
+url="http://127.0.0.1:$port"
 
 # A clean clone and an empty local cache before every timed build.
 fresh="rm -rf $work/clone $work/local && git clone -q $work/fed $work/clone"
@@ -36,7 +38,7 @@ eval "$fresh"
   --remote-cache "$url/hits" >/dev/null)
 
 hyperfine --runs "$runs" --export-json "$work/remote.json" \
-  --prepare "$fresh && rm -rf $nginx_dir/data/bench/empty" \
+  --prepare "$fresh && rm -rf $nginx_dir/data/empty" \
   -n cold "$build" \
   -n cold-upload "$build --remote-cache $url/empty" \
   -n remote-hit "$build --remote-cache $url/hits"

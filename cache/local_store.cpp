@@ -76,11 +76,15 @@ fs::path LocalStore::actionPath(const std::string& key) const {
 
 fs::path LocalStore::temporaryPath() const {
   static std::atomic<unsigned long> counter{0};
-  return root_ / "tmp" /
-         (std::to_string(::getpid()) + "." + std::to_string(counter++));
+  static const std::string pid = std::to_string(::getpid());
+  return root_ / "tmp" / (pid + "." + std::to_string(counter++));
 }
 
 void LocalStore::install(const fs::path& temporary, const fs::path& final) {
+  // The shard directory usually exists: try the rename before creating it.
+  if (::rename(temporary.c_str(), final.c_str()) == 0) {
+    return;
+  }
   fs::create_directories(final.parent_path());
   if (::rename(temporary.c_str(), final.c_str()) != 0) {
     int error = errno;
@@ -93,6 +97,74 @@ void LocalStore::install(const fs::path& temporary, const fs::path& final) {
 bool LocalStore::hasBlob(const Digest& digest) const {
   struct stat info;
   return ::stat(blobPath(digest).c_str(), &info) == 0;
+}
+
+LocalStore::StagedBlob LocalStore::stageFile(const fs::path& file) {
+  FileDescriptor in(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (in.get() < 0) {
+    throwErrno("cannot read " + file.string());
+  }
+  StagedBlob blob{temporaryPath(), Digest()};
+  FileDescriptor out(::open(blob.temporary.c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+  if (out.get() < 0) {
+    throwErrno("cannot create " + blob.temporary.string());
+  }
+  try {
+    std::uint64_t size = 0;
+    blob.digest = compressFile(in.get(), out.get(), &size);
+  } catch (...) {
+    ::unlink(blob.temporary.c_str());
+    throw;
+  }
+  return blob;
+}
+
+LocalStore::StagedBlob LocalStore::stageBytes(std::string_view data) {
+  StagedBlob blob{temporaryPath(), sha256(data)};
+  std::string compressed = compressBytes(data);
+  FileDescriptor out(::open(blob.temporary.c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+  if (out.get() < 0) {
+    throwErrno("cannot create " + blob.temporary.string());
+  }
+  std::string_view rest = compressed;
+  while (!rest.empty()) {
+    ssize_t written = ::write(out.get(), rest.data(), rest.size());
+    if (written < 0 && errno == EINTR) {
+      continue;
+    }
+    if (written <= 0) {
+      int error = errno;
+      ::unlink(blob.temporary.c_str());
+      throw std::system_error(error, std::generic_category(),
+                              "cannot write " + blob.temporary.string());
+    }
+    rest.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return blob;
+}
+
+void LocalStore::commitBlobs(const std::vector<StagedBlob>& blobs) {
+  if (blobs.empty()) {
+    return;
+  }
+  FileDescriptor root(::open(root_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (root.get() < 0 || ::syncfs(root.get()) != 0) {
+    int error = errno;
+    for (const auto& blob : blobs) {
+      ::unlink(blob.temporary.c_str());
+    }
+    throw std::system_error(error, std::generic_category(),
+                            "cannot sync the cache in " + root_.string());
+  }
+  for (const auto& blob : blobs) {
+    if (hasBlob(blob.digest)) {
+      ::unlink(blob.temporary.c_str());
+    } else {
+      install(blob.temporary, blobPath(blob.digest));
+    }
+  }
 }
 
 Digest LocalStore::putFile(const fs::path& file,

@@ -73,6 +73,21 @@ class LocalStore {
                  const std::optional<Digest>& expected = std::nullopt);
   Digest putBytes(std::string_view data);
 
+  /// A blob written to a temporary file but not yet synced or installed.
+  struct StagedBlob {
+    std::filesystem::path temporary;
+    Digest digest;
+  };
+  /// Compresses a file into a temporary blob without syncing it, for a
+  /// batch that commitBlobs makes durable at once. Throws like putFile.
+  StagedBlob stageFile(const std::filesystem::path& file);
+  /// The same for bytes held in memory.
+  StagedBlob stageBytes(std::string_view data);
+  /// Syncs the staged blobs' file system once (syncfs), then installs each
+  /// blob: still a temporary file, a sync and a rename per blob, but one
+  /// sync for thousands of files instead of one each.
+  void commitBlobs(const std::vector<StagedBlob>& blobs);
+
   /// Writes a blob's content to the open file `fd`, checking the digest.
   BlobRead readToFd(const Digest& digest, int fd);
   BlobRead readBytes(const Digest& digest, std::string* data);

@@ -70,8 +70,10 @@ class RemoteCache {
   /// Returns kOk if the CAS has the blob, kMiss if it does not.
   virtual RemoteResult hasBlob(const Digest& digest) = 0;
 
-  /// Downloads a blob to `destination`, replacing it atomically, after
-  /// checking its SHA-256. On any result but kOk nothing is written there.
+  /// Downloads a blob to `destination` after checking its SHA-256. An
+  /// existing file is replaced atomically. On any result but kOk nothing is
+  /// left there (an existing file stays as it was). The file is not synced
+  /// to disk: callers that keep it decide that.
   virtual RemoteResult getBlobToFile(
       const Digest& digest, const std::filesystem::path& destination) = 0;
 
