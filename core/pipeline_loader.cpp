@@ -49,8 +49,19 @@ class FileParser {
     try {
       root = YAML::Load(text);
     } catch (const YAML::ParserException& error) {
+      std::size_t lineStart = 0;
+      for (int line = 0; line < error.mark.line && lineStart != std::string::npos;
+           ++line) {
+        lineStart = text.find('\n', lineStart);
+        lineStart = lineStart == std::string::npos ? lineStart : lineStart + 1;
+      }
+      bool tab = lineStart != std::string::npos &&
+                 text.substr(lineStart, text.find('\n', lineStart) - lineStart)
+                         .find('\t') != std::string::npos;
       throw ConfigError(at(error.mark), "invalid YAML: " + error.msg,
-                        "fix the syntax at this position");
+                        tab ? "indent with spaces: YAML does not allow tabs "
+                              "in indentation"
+                            : "fix the syntax at this position");
     }
     checkQuotesClosed(root, text);
     if (!root.IsMap()) {

@@ -37,7 +37,17 @@ Workspace openWorkspace(const Pipeline& pipeline,
           !fs::path(url).is_absolute()) {
         url = fs::absolute(spec.baseDir / url).lexically_normal().string();
       }
-      checkoutRemote(url, spec.ref, repo.root);
+      try {
+        checkoutRemote(url, spec.ref, repo.root);
+      } catch (const ConfigError&) {
+        throw;
+      } catch (const UsageError& error) {
+        // Point at the repository in the pipeline file: the URL or the
+        // ref written there is what to fix.
+        throw ConfigError(spec.where,
+                          "repository '" + spec.name + "': " + error.what(),
+                          error.hint());
+      }
     } else {
       fs::path base = workspace.baseDir ? *workspace.baseDir : spec.baseDir;
       repo.root = fs::absolute(base / spec.path).lexically_normal();
