@@ -160,8 +160,8 @@ int run(int argc, char** argv) {
                          "depend on it");
   auto* dryRunFlag = buildCommand->add_flag(
       "-n,--dry-run", build.dryRun,
-      "print each step and whether it would run, come from the cache or is "
-      "up to date; run nothing");
+      "print every selected step's command in build order and run nothing "
+      "(--json adds whether each would run)");
   buildCommand
       ->add_flag("--json", build.json,
                  "with --dry-run: print each step's action key and whether "
