@@ -129,7 +129,26 @@ bool isDirty(const std::filesystem::path& dir) {
 void checkoutRemote(const std::string& url, const std::string& ref,
                     const std::filesystem::path& dest) {
   ensureLibgit2();
-  RepoPtr repo = openRepository(dest);
+  // Only a clone at `dest` itself, never a repository above it, and only a
+  // clone of this URL: after the pipeline's url changes, a fetch from the
+  // old origin would silently build the old repository.
+  RepoPtr repo;
+  git_repository* existing = nullptr;
+  if (git_repository_open_ext(&existing, dest.c_str(),
+                              GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) == 0) {
+    repo.reset(existing);
+    git_remote* origin = nullptr;
+    bool sameUrl = false;
+    if (git_remote_lookup(&origin, repo.get(), "origin") == 0) {
+      const char* originUrl = git_remote_url(origin);
+      sameUrl = originUrl != nullptr && url == originUrl;
+      git_remote_free(origin);
+    }
+    if (!sameUrl) {
+      repo.reset();
+      std::filesystem::remove_all(dest);
+    }
+  }
   if (!repo) {
     std::filesystem::create_directories(dest.parent_path());
     git_repository* cloned = nullptr;

@@ -64,6 +64,43 @@ TEST_CASE("url repositories are cloned at their ref", "[workspace]") {
   RunResult missing = runKiln({"build"}, dir.path(), privateCache(dir.path()));
   CHECK(missing.exitCode == 2);
   CHECK_THAT(missing.output, Catch::Contains("'no-such-branch' not found"));
+  CHECK_THAT(missing.output, Catch::Contains("kiln.yaml:3:"));
+}
+
+TEST_CASE("changed url clones the new repository", "[workspace]") {
+  TempDir first;
+  writeFile(first / "version.txt", "first\n");
+  gitInitCommit(first.path());
+  TempDir second;
+  writeFile(second / "version.txt", "second\n");
+  gitInitCommit(second.path());
+
+  TempDir dir;
+  auto pipeline = [&](const fs::path& upstream) {
+    writeFile(dir / "kiln.yaml",
+              "version: 1\nrepos:\n  up: { url: \"file://" +
+                  upstream.string() +
+                  "\" }\ntargets:\n  - { name: show, plugin: command, "
+                  "repo: up, inputs: [version.txt], outputs: [out.txt], "
+                  "run: \"cp version.txt out.txt\" }\n");
+  };
+  pipeline(first.path());
+  REQUIRE(runKiln({"build"}, dir.path(), privateCache(dir.path())).exitCode ==
+          0);
+  CHECK(readText(dir / ".kiln/repos/up/out.txt") == "first\n");
+
+  pipeline(second.path());
+  RunResult switched =
+      runKiln({"build", "--output", "plain"}, dir.path(),
+              privateCache(dir.path()));
+  INFO(switched.output);
+  REQUIRE(switched.exitCode == 0);
+  CHECK(readText(dir / ".kiln/repos/up/out.txt") == "second\n");
+
+  pipeline(dir / "no-such-repository");
+  RunResult missing = runKiln({"build"}, dir.path(), privateCache(dir.path()));
+  CHECK(missing.exitCode == 2);
+  CHECK_THAT(missing.output, Catch::Contains("cannot clone"));
 }
 
 TEST_CASE("discovery and includes select targets", "[workspace]") {
