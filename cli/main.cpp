@@ -343,6 +343,12 @@ int run(int argc, char** argv) {
     return runCacheVerify();
   }
   if (keygenCommand->parsed()) {
+    if (std::filesystem::absolute(keygenPrivate).lexically_normal() ==
+        std::filesystem::absolute(keygenPublic).lexically_normal()) {
+      throw UsageError("the private and public key files are both " +
+                           keygenPrivate,
+                       "name two different files");
+    }
     for (const auto& file : {keygenPrivate, keygenPublic}) {
       if (std::filesystem::exists(file)) {
         // It may be the key that trusted CI signs with.

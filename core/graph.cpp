@@ -174,8 +174,12 @@ void checkInsideRepository(const ExpandContext& context, const Step& step) {
     if (outside) {
       throw context.optionError(
           option,
-          "target '" + step.target + "': " + option.substr(0, option.size() - 1) +
-              " '" + path + "' is outside the repository",
+          "target '" + step.target + "': " +
+              option.substr(0, option.size() - 1) + " '" + path + "' " +
+              (path.empty() ? "is empty"
+               : parsed.is_absolute()
+                   ? "is an absolute path"
+                   : "contains '..', which could leave the repository"),
           "give a path relative to the target's dir, without '..'");
     }
   };

@@ -126,6 +126,9 @@ void Reporter::stepFinished(std::size_t index, const StepOutcome& outcome) {
   }
   switch (outcome.status) {
     case StepStatus::kFailed:
+      if (mode_ == OutputMode::kGithub) {
+        break;  // the group and the ::error line already show it
+      }
       printLine(progress + "FAILED " + step.id + ": " + outcome.detail);
       break;
     case StepStatus::kSkipped:
