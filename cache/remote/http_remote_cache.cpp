@@ -267,9 +267,20 @@ RemoteResult HttpRemoteCache::putAction(const Digest& actionKey,
       options_.requestTimeout, [] { return std::string(); });
 }
 
+void HttpRemoteCache::markCorrupt(const Digest& digest) {
+  std::lock_guard lock(corruptMutex_);
+  corrupt_.insert(digest);
+}
+
 RemoteResult HttpRemoteCache::hasBlob(const Digest& digest) {
   if (auto rejected = rejectIfUnavailable()) {
     return *rejected;
+  }
+  {
+    std::lock_guard lock(corruptMutex_);
+    if (corrupt_.count(digest) > 0) {
+      return RemoteResult::miss();
+    }
   }
   HttpRequest request;
   request.method = HttpMethod::kHead;
@@ -314,6 +325,7 @@ RemoteResult HttpRemoteCache::getBlobBytes(const Digest& digest,
   }
   Digest actual = sha256(body);
   if (actual != digest) {
+    markCorrupt(digest);
     return RemoteResult::error("GET " + request.url + ": " +
                                digestMismatch(digest, actual) +
                                "; the server's copy is corrupt");
@@ -401,6 +413,7 @@ RemoteResult HttpRemoteCache::getBlobToFile(
     return failure("GET", request.url, outcome);
   }
   if (*actual != digest) {
+    markCorrupt(digest);
     return RemoteResult::error("GET " + request.url + ": " +
                                digestMismatch(digest, *actual) +
                                "; the server's copy is corrupt, and nothing "

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "cache/remote/http_transport.h"
@@ -112,6 +113,11 @@ class HttpRemoteCache final : public RemoteCache {
   std::atomic<bool> unavailable_{false};
   mutable std::mutex reasonMutex_;
   std::string unavailableReason_;
+  // Blobs whose download did not match their digest: hasBlob reports them
+  // missing, so the next upload replaces the server's corrupt copy.
+  std::mutex corruptMutex_;
+  std::set<Digest> corrupt_;
+  void markCorrupt(const Digest& digest);
 };
 
 }  // namespace kiln

@@ -174,7 +174,14 @@ TEST_CASE("tampered nginx blob is digest mismatch", "[nginx]") {
   CHECK_FALSE(fs::exists(dir / "restored"));
   CHECK_FALSE(hasTemporaryFiles(dir.path()));
 
+  // After a mismatch the blob counts as missing, so the next upload
+  // replaces the server's corrupt copy.
+  CHECK(cache.hasBlob(digest).isMiss());
+  REQUIRE(cache.putBlobBytes(digest, content).isOk());
+  CHECK(test::readText(nginx.dataDir() / "cas" / digest.hex()) == content);
+
   // An existing file at the destination is left as it was.
+  test::writeFile(nginx.dataDir() / "cas" / digest.hex(), "tampered content");
   test::writeFile(dir / "existing", "keep me");
   CHECK(cache.getBlobToFile(digest, dir / "existing").isError());
   CHECK(test::readText(dir / "existing") == "keep me");
