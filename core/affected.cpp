@@ -43,8 +43,11 @@ ChangedFiles changedSince(const fs::path& repoRoot, const std::string& ref) {
 
   git_object* rawTarget = nullptr;
   if (git_revparse_single(&rawTarget, repo.get(), ref.c_str()) != 0) {
-    result.reason = "ref '" + ref + "' not found (" + lastGitError() +
-                    "); in a shallow clone, fetch it first";
+    std::string error = lastGitError();
+    result.reason = "ref '" + ref + "' not found (" + error + ")" +
+                    (git_repository_is_shallow(repo.get()) == 1
+                         ? "; this is a shallow clone, so fetch it first"
+                         : "; check the ref's name, or fetch it");
     return result;
   }
   GitPtr<git_object, git_object_free> target(rawTarget);
