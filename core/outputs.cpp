@@ -106,7 +106,7 @@ void addToSignature(std::string& buffer, const std::string& path,
   buffer += '\0';
   append(stamp.mode);
   // A directory's times change whenever a file is created or removed in
-  // it, even a temporary one, and the walk already sees which entries exist.
+  // it, even a temporary one, and the walk already lists which entries exist.
   if (S_ISDIR(info.st_mode)) {
     return;
   }

@@ -92,56 +92,46 @@ bool RemoteSteps::fetch(const Step& step, const std::string& key,
   // instead of an fsync for each of thousands of node_modules files.
   std::vector<LocalStore::StagedBlob> staged;
   std::mutex stagedMutex;
+  // Downloads one blob and stages it. Most node_modules files are a few
+  // KB: those travel through memory, which saves a file per blob.
+  auto downloadAndStage = [&](const Digest& digest) -> RemoteResult {
+    auto size = sizes.find(digest);
+    bool small = size != sizes.end() && size->second <= kInMemoryBlobBytes;
+    // Unique per download, because two steps may fetch the same blob (an
+    // identical log) at once.
+    static std::atomic<unsigned long> downloads{0};
+    fs::path temporary =
+        store.root() / "tmp" /
+        ("remote." + std::to_string(::getpid()) + "." +
+         std::to_string(downloads++) + "." + digest.hex());
+    std::string bytes;
+    RemoteResult got = small ? cache_->getBlobBytes(digest, &bytes)
+                             : cache_->getBlobToFile(digest, temporary);
+    try {
+      if (got.isOk()) {
+        LocalStore::StagedBlob blob =
+            small ? store.stageBytes(bytes) : store.stageFile(temporary);
+        std::lock_guard lock(stagedMutex);
+        staged.push_back(blob);
+        if (blob.digest != digest) {
+          got = RemoteResult::error("downloaded file changed on disk");
+        }
+      }
+    } catch (const std::exception& exception) {
+      got = RemoteResult::error(exception.what());
+    }
+    if (!small) {
+      ::unlink(temporary.c_str());
+    }
+    return got;
+  };
   parallelFor(
       needed.size(),
       [&](std::size_t i) {
         if (failed || store.hasBlob(needed[i])) {
           return;
         }
-        // Most node_modules files are a few KB: those travel through
-        // memory, which saves a file per blob; larger ones through a file.
-        auto size = sizes.find(needed[i]);
-        if (size != sizes.end() && size->second <= kInMemoryBlobBytes) {
-          std::string bytes;
-          RemoteResult got = cache_->getBlobBytes(needed[i], &bytes);
-          try {
-            if (got.isOk()) {
-              LocalStore::StagedBlob blob = store.stageBytes(bytes);
-              std::lock_guard lock(stagedMutex);
-              staged.push_back(blob);
-            }
-          } catch (const std::exception& exception) {
-            got = RemoteResult::error(exception.what());
-          }
-          if (!got.isOk() && !failed.exchange(true)) {
-            std::lock_guard lock(reasonMutex);
-            *reason =
-                "blob " + needed[i].hex() + " unavailable: " +
-                (got.message().empty() ? "not on the server" : got.message());
-          }
-          return;
-        }
-        // Unique per download: two steps may fetch the same blob (an
-        // identical log) at once.
-        static std::atomic<unsigned long> downloads{0};
-        fs::path temporary = store.root() / "tmp" /
-                             ("remote." + std::to_string(::getpid()) + "." +
-                              std::to_string(downloads++) + "." +
-                              needed[i].hex());
-        RemoteResult got = cache_->getBlobToFile(needed[i], temporary);
-        try {
-          if (got.isOk()) {
-            LocalStore::StagedBlob blob = store.stageFile(temporary);
-            std::lock_guard lock(stagedMutex);
-            staged.push_back(blob);
-            if (blob.digest != needed[i]) {
-              got = RemoteResult::error("downloaded file changed on disk");
-            }
-          }
-        } catch (const std::exception& exception) {
-          got = RemoteResult::error(exception.what());
-        }
-        ::unlink(temporary.c_str());
+        RemoteResult got = downloadAndStage(needed[i]);
         if (!got.isOk() && !failed.exchange(true)) {
           std::lock_guard lock(reasonMutex);
           *reason =

@@ -232,7 +232,7 @@ void Reporter::printSummary(const std::vector<StepOutcome>& outcomes,
                             const std::vector<std::string>& targets) {
   std::lock_guard lock(mutex_);
   if (targets.empty()) {
-    return;  // the build already said why nothing was selected
+    return;  // the build already printed why nothing was selected
   }
   struct Row {
     StepStatus status = StepStatus::kUpToDate;

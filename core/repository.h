@@ -17,7 +17,7 @@ struct GitState {
 /// libgit2. Does not read the index or the work tree.
 GitState readGitState(const std::filesystem::path& dir);
 
-/// Whether `dir` or one of its parents holds a `.git` entry (a directory, or
+/// Whether `dir` or one of its parents contains a `.git` entry (a directory, or
 /// the file of a linked work tree or submodule). It starts no libgit2, whose
 /// start-up reads every CA certificate: a no-op build asks only this.
 bool insideGitWorkTree(const std::filesystem::path& dir);

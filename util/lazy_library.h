@@ -6,10 +6,9 @@
 namespace kiln {
 
 /// A shared library opened with dlopen on its first use. kiln defines the
-/// few functions it calls from libcurl and libarchive itself and forwards
-/// them through one of these, so that a build which never uploads or writes
-/// a layer does not pay for loading those libraries and everything they
-/// link at every start.
+/// few functions it calls from libcurl and libarchive and forwards them
+/// through one of these. A build that never uploads or writes a layer then
+/// does not load those libraries, and everything they link, at start-up.
 class LazyLibrary {
  public:
   /// `soname` is the file to open; `package` is the Debian package that
